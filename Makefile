@@ -1,0 +1,74 @@
+# Developer entry points. `make test` is what CI runs (.ci/run).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+COLLECTIONS := $(CURDIR)/.cache/collections
+TIMED := tests/scripts/timed.sh
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export MOLECULE_GLOB := molecule/*/molecule.yml
+export PY_COLORS := 0
+export ANSIBLE_NOCOLOR := 1
+
+.PHONY: help venv docker images collection lint unit sanity molecule scenario-server scenario-server-pip test clean
+
+help:
+	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
+	@echo "make lint        yamllint + ansible-lint (production profile)"
+	@echo "make unit        pytest for the plugins"
+	@echo "make sanity      ansible-test sanity for the plugins"
+	@echo "make molecule    the Molecule scenarios (needs Docker; builds the test images)"
+	@echo "make images      build the Debian 12/13 systemd test images"
+	@echo "make collection  build the collection tarball and install it into .cache/collections"
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+docker:
+	tests/scripts/ensure-docker.sh
+
+images: docker
+	tests/images/build.sh 12 13
+
+# Every scenario runs the collection exactly as users get it: built with
+# ansible-galaxy, installed from the tarball, used by FQCN.
+collection: venv
+	tests/scripts/install-collection.sh $(COLLECTIONS)
+
+lint: venv
+	$(BIN)/yamllint -s .
+	$(BIN)/ansible-lint --profile production
+
+unit: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+sanity: venv
+	tests/scripts/sanity.sh
+
+scenario-server: collection images
+	tests/scripts/run-scenario.sh server
+
+scenario-server-pip: collection images
+	tests/scripts/run-scenario.sh server_pip
+
+molecule: scenario-server scenario-server-pip
+
+test: venv
+	@rm -f .cache/timings
+	@fail=0; \
+	for step in lint unit sanity collection images scenario-server scenario-server-pip; do \
+	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
+	done; \
+	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \
+	exit $$fail
+
+clean:
+	rm -rf .cache $(VENV) tests/output

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Run one Molecule scenario step by step: create, converge, idempotence, a
+# `--check --diff` run that must change nothing, verify, side effect, destroy.
+# Usage: run-scenario.sh SCENARIO
+set -euo pipefail
+scenario=$1
+here=$(cd "$(dirname "$0")" && pwd)
+log_dir=${MODWSGI_LOG_DIR:-.cache/logs}
+mkdir -p "$log_dir"
+
+target=(-s "$scenario" --no-command-borders)
+# MODWSGI_PLATFORMS=registry adds the official-image platforms (needs a registry).
+base=()
+if [ "${MODWSGI_PLATFORMS:-local}" = registry ]; then
+  base=(-c .config/molecule/config.yml -c molecule/platforms/registry.yml)
+fi
+molecule() { command molecule "${base[@]}" "$@"; }
+
+step() {
+  echo "--- [$scenario] $1"
+  shift
+  "$@"
+}
+
+cleanup() { molecule destroy "${target[@]}" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+
+start=$(date +%s)
+step destroy molecule destroy "${target[@]}" >/dev/null
+step create molecule create "${target[@]}"
+step converge molecule converge "${target[@]}"
+step idempotence molecule idempotence "${target[@]}"
+check_log="$log_dir/$scenario-check.log"
+step "check (--check --diff must report changed=0)" \
+  bash -o pipefail -c 'molecule converge "$@" -- --check --diff 2>&1 | tee "'"$check_log"'"' _ "${target[@]}"
+python3 "$here/assert_no_changes.py" "$check_log"
+step verify molecule verify "${target[@]}"
+step side_effect molecule side-effect "${target[@]}"
+step destroy molecule destroy "${target[@]}"
+trap - EXIT
+echo "=== scenario $scenario: passed in $(( $(date +%s) - start ))s"

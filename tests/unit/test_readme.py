@@ -1,0 +1,56 @@
+"""The README's variable tables and the roles' argument_specs must not drift apart."""
+
+import pathlib
+import re
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def readme_table(marker):
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("<!-- %s:" % marker)
+    rows = []
+    for line in text[start:].splitlines()[1:]:
+        if not line.startswith("|"):
+            if rows:
+                break
+            continue
+        match = re.match(r"^\| `(modwsgi_\w+)` \| `([^`]*)` \|", line)
+        if match:
+            rows.append((match.group(1), match.group(2)))
+    return rows
+
+
+def spec_options(role):
+    spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
+    return spec["argument_specs"]["main"]["options"]
+
+
+def defaults(role):
+    return yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text(encoding="utf-8"))
+
+
+def test_server_variables_match_argument_specs():
+    documented = [name for name, _ in readme_table("server-variables")]
+    assert sorted(documented) == sorted(spec_options("server"))
+    assert len(documented) == len(set(documented))
+
+
+def test_server_defaults_match_argument_specs():
+    options = spec_options("server")
+    role_defaults = defaults("server")
+    assert sorted(role_defaults) == sorted(options)
+    for name, option in options.items():
+        assert option.get("default") == role_defaults[name], name
+
+
+def test_readme_shows_each_scalar_default():
+    role_defaults = defaults("server")
+    for name, shown in readme_table("server-variables"):
+        value = role_defaults[name]
+        if isinstance(value, bool):
+            assert shown == str(value).lower(), name
+        elif isinstance(value, str):
+            assert shown in (value, '""' if value == "" else value), name
