@@ -12,7 +12,7 @@ target=(-s "$scenario" --no-command-borders)
 # MODWSGI_PLATFORMS=registry adds the official-image platforms (needs a registry).
 base=()
 if [ "${MODWSGI_PLATFORMS:-local}" = registry ]; then
-  base=(-c .config/molecule/config.yml -c molecule/platforms/registry.yml)
+  base=(-c .config/molecule/config.yml -c .config/molecule/registry.yml)
 fi
 molecule() { command molecule "${base[@]}" "$@"; }
 
