@@ -13,13 +13,14 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help venv docker images collection lint unit sanity molecule scenario-server scenario-server-pip test clean
+.PHONY: help venv docker images collection lint unit sanity preflight molecule scenario-server scenario-server-pip test clean
 
 help:
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
 	@echo "make lint        yamllint + ansible-lint (production profile)"
 	@echo "make unit        pytest for the plugins"
 	@echo "make sanity      ansible-test sanity for the plugins"
+	@echo "make preflight   bad input fails before anything changes"
 	@echo "make molecule    the Molecule scenarios (needs Docker; builds the test images)"
 	@echo "make images      build the Debian 12/13 systemd test images"
 	@echo "make collection  build the collection tarball and install it into .cache/collections"
@@ -53,6 +54,10 @@ unit: venv
 sanity: venv
 	tests/scripts/sanity.sh
 
+# Bad input and unsupported systems fail before anything changes (controller, check mode).
+preflight: collection
+	$(BIN)/python -m pytest -q tests/preflight
+
 scenario-server: collection images
 	tests/scripts/run-scenario.sh server
 
@@ -64,7 +69,7 @@ molecule: scenario-server scenario-server-pip
 test: venv
 	@rm -f .cache/timings
 	@fail=0; \
-	for step in lint unit sanity collection images scenario-server scenario-server-pip; do \
+	for step in lint unit sanity collection preflight images scenario-server scenario-server-pip; do \
 	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
 	done; \
 	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \

@@ -1,0 +1,106 @@
+"""Bad input and unsupported systems stop the server role before it changes anything.
+
+Each case runs the installed role (ANSIBLE_COLLECTIONS_PATH) in check mode against
+the controller and expects a failure whose message names the variable and what
+would be valid. A task that could change the host never starts: the run must end
+inside argument validation or the preflight task file.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+CASES = {
+    "unsupported-os": (
+        {"fake_os_family": "Gentoo", "fake_distribution": "Gentoo"},
+        ["Gentoo", "Supported families: Debian, RedHat, Suse, FreeBSD, pkgsrc"],
+    ),
+    "install-method": ({"modwsgi_install_method": "conda"}, ["modwsgi_install_method", "package, pip"]),
+    "mpm": ({"modwsgi_mpm": "threaded"}, ["modwsgi_mpm", "event, worker, prefork"]),
+    "log-level": ({"modwsgi_log_level": "loud"}, ["modwsgi_log_level", "warn"]),
+    "hardening-type": ({"modwsgi_hardening": "perhaps"}, ["modwsgi_hardening", "bool"]),
+    "service-state": ({"modwsgi_service_state": "reloaded"}, ["modwsgi_service_state", "started, stopped"]),
+    "booleans-type": ({"modwsgi_selinux_booleans": ["httpd_can_network_connect"]}, ["modwsgi_selinux_booleans", "dict"]),
+    "booleans-value": (
+        {"modwsgi_selinux_booleans": {"httpd_can_network_connect": "maybe"}},
+        ["modwsgi_selinux_booleans", "true or false"],
+    ),
+    "relative-python": (
+        {"modwsgi_install_method": "pip", "modwsgi_python": "python3"},
+        ["modwsgi_python", "absolute path"],
+    ),
+    "missing-python": (
+        {"modwsgi_install_method": "pip", "modwsgi_python": "/nonexistent/bin/python3.99"},
+        ["modwsgi_python", "/nonexistent/bin/python3.99", "not an executable file"],
+    ),
+    "pip-spec": ({"modwsgi_install_method": "pip", "modwsgi_pip_spec": "flask"}, ["modwsgi_pip_spec", "mod_wsgi==6.1.1"]),
+    "venv-root": ({"modwsgi_pip_venv_root": "opt/modwsgi"}, ["modwsgi_pip_venv_root", "absolute path"]),
+    "socket-prefix": ({"modwsgi_socket_prefix": "run/wsgi"}, ["modwsgi_socket_prefix", "absolute path"]),
+}
+
+# Tasks that may run before the failure: argument validation and preflight.yml only.
+ALLOWED_TASKS = {
+    "Gathering Facts",
+    "Pretend to be another operating system",
+    "Validating arguments against arg spec main - Install Apache httpd with mod_wsgi, ready for WSGI apps.",
+}
+
+
+def run_role(extra_vars, only_always=False):
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_LIBRARY=str(HERE / "library"))
+    proc = subprocess.run(
+        ["ansible-playbook", "--check", "-e", json.dumps(extra_vars), str(HERE / "preflight.yml")]
+        # No such tag: only argument validation and preflight (tagged always) run.
+        + (["--tags", "modwsgi_preflight_only"] if only_always else []),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return proc, json.loads(proc.stdout)
+
+
+def task_results(report):
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            yield task["task"], task["hosts"].get("localhost", {})
+
+
+def task_names(report):
+    return [task["name"] for task, result in task_results(report) if result is not None]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_fails_before_any_change(case):
+    extra_vars, expected = CASES[case]
+    proc, report = run_role(extra_vars)
+    assert proc.returncode != 0, "the run did not fail"
+    failures = [(task, result) for task, result in task_results(report) if result.get("failed")]
+    assert len(failures) == 1, failures
+    failed_task, result = failures[0]
+    assert failed_task["path"].rsplit("/", 1)[-1].startswith(("preflight.yml", "main.yml")), failed_task
+    # A failed loop reports each item's message in its results.
+    message = "\n".join([result.get("msg", "")] + [item.get("msg", "") for item in result.get("results", []) if item.get("failed")])
+    for fragment in expected:
+        assert fragment in message, message
+    ran = task_names(report)
+    role_tasks = [name for name in ran if name not in ALLOWED_TASKS]
+    for name in role_tasks:
+        assert name.startswith("modwsgi.deploy.server : ") or name in ALLOWED_TASKS, name
+    changed = [task["name"] for task, result in task_results(report) if result.get("changed")]
+    assert changed == []
+
+
+def test_preflight_passes_good_input():
+    """The control case: valid input passes argument validation and every preflight check."""
+    proc, report = run_role({"modwsgi_install_method": "package", "modwsgi_mpm": "event"}, only_always=True)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    ran = task_names(report)
+    assert "modwsgi.deploy.server : Fail on an unsupported OS family" in ran, ran
+    assert "modwsgi.deploy.server : Check path variables" in ran, ran
