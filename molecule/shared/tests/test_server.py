@@ -23,8 +23,12 @@ def http(host, method="GET", path="/"):
     return json.loads(host.check_output("python3 -c %s %s %s", HTTP_PROBE, method, path))
 
 
+def role_var(host, name, default):
+    return host.ansible.get_variables().get(name, default)
+
+
 def install_method(host):
-    return host.ansible.get_variables().get("modwsgi_install_method", "package")
+    return role_var(host, "modwsgi_install_method", "package")
 
 
 def debian_major(host):
@@ -64,6 +68,7 @@ def test_running_apache_maps_the_expected_build(host, apache_pid):
         assert path.startswith(PIP_VENV_ROOT + "/py"), path
         assert "/site-packages/mod_wsgi/server/mod_wsgi-py" in path
         assert not host.package("libapache2-mod-wsgi-py3").is_installed
+        assert not host.file("/etc/apache2/mods-enabled/wsgi.load").exists
     else:
         assert path == "/usr/lib/apache2/modules/mod_wsgi.so-" + DISTRO_PYTHON[debian_major(host)]
 
@@ -83,8 +88,14 @@ def test_mod_wsgi_info_reports_the_python_it_was_built_for(host):
     else:
         assert wsgi["python_version"] == DISTRO_PYTHON[debian_major(host)]
         assert wsgi["python_version_source"] == "debian_symlink"
-    assert info["apache"]["mpm"] == "event"
+    assert info["apache"]["mpm"] == role_var(host, "modwsgi_mpm", "event")
     assert info["apache"]["version"].startswith("2.4.")
+
+
+def test_only_the_chosen_mpm_is_enabled(host):
+    mpm = role_var(host, "modwsgi_mpm", "event")
+    enabled = host.check_output("ls /etc/apache2/mods-enabled").split()
+    assert sorted(name for name in enabled if name.startswith("mpm_")) == ["mpm_%s.conf" % mpm, "mpm_%s.load" % mpm]
 
 
 def test_server_header_carries_no_version(host):
