@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run one Molecule scenario step by step: create, converge, idempotence, a
+# Run one Molecule scenario step by step: create, prepare, a first `--check` run
+# that must succeed on the unconverged host, converge, idempotence, a
 # `--check --diff` run that must change nothing, verify, side effect, destroy.
 # Usage: run-scenario.sh SCENARIO
 set -euo pipefail
@@ -28,6 +29,8 @@ trap cleanup EXIT
 start=$(date +%s)
 step destroy molecule destroy "${target[@]}" >/dev/null
 step create molecule create "${target[@]}"
+step prepare molecule prepare "${target[@]}"
+step "check before converge (must succeed)" molecule converge "${target[@]}" -- --check
 step converge molecule converge "${target[@]}"
 step idempotence molecule idempotence "${target[@]}"
 check_log="$log_dir/$scenario-check.log"
