@@ -73,6 +73,7 @@ test: venv
 	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
 	done; \
 	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \
+	echo "$$(grep -c ' passed ' .cache/timings) passed, $$(grep -c ' FAILED ' .cache/timings) failed"; \
 	exit $$fail
 
 clean:
