@@ -1,0 +1,1205 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: modwsgi.deploy contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+DOCUMENTATION = r"""
+---
+module: wsgi_check
+short_description: Check that a WSGI application would work under mod_wsgi
+version_added: 0.1.0
+description:
+  - Checks a WSGI application in its own virtualenv before traffic is switched to it, and fails with a message
+    that says what is wrong and how to fix it when the application would not work under mod_wsgi.
+  - The check runs in a separate process started with the interpreter of O(venv) (or O(python)), as the user
+    O(run_as), in O(chdir), with O(python_path) in front of C(sys.path) and O(env) in C(os.environ).
+  - "First, the file of the entry module (and the C(__init__.py) of each package it is in) is located without
+    running it and parsed with C(ast). Every call of a method named C(run) (such as C(app.run)) that runs at
+    import time is refused: a call at module level, or inside module-level C(if), C(try), C(with), C(for) or C(while) blocks, that is not under
+    C(if __name__ == \"__main__\":). Under mod_wsgi such a call starts a second development server inside
+    Apache, or ends with C(SystemExit ignored) in the error log. Calls inside functions and methods, and calls
+    of C(subprocess.run) and C(asyncio.run), are not refused."
+  - Then the entry module is imported and the callable is looked up; any exception, including C(SystemExit),
+    fails the check with the last lines of its traceback.
+  - Finally one request is made by calling the application directly with a PEP 3333 environ (no network is
+    used). The check fails when the application raises, never calls C(start_response), returns something that
+    mod_wsgi would reject (a status or headers that are not strings, a body that is not bytes), or answers with
+    a status of 500 or above (or, with O(expected_status), a status not in that list).
+  - The module never changes anything on the target, but importing the entry point runs the application's
+    module-level code, with whatever side effects it has, as O(run_as).
+  - Python 3.6 or later is needed in the checked environment.
+author: modwsgi.deploy contributors (!UNKNOWN)
+options:
+  venv:
+    description:
+      - Path of the virtualenv of the release. The check runs C(<venv>/bin/python).
+      - Exactly one of O(venv) and O(python) is required.
+    type: path
+  python:
+    description:
+      - Path of the Python interpreter to run the check with, instead of the one of O(venv).
+      - Exactly one of O(venv) and O(python) is required.
+    type: path
+  entry_point:
+    description:
+      - The WSGI callable, as C(package.module:callable), for example V(mysite.wsgi:application) or
+        V(hello:app).
+      - The part after the colon may be a dotted attribute path (V(myapp.server:app.wsgi_app)).
+      - Calling a factory (V(hello:create_app(\))) is not supported, only attribute access. Call the factory in a
+        module, assign the application to a name there (for example C(app)) and name that attribute instead.
+    type: str
+    required: true
+  python_path:
+    description:
+      - Directories put in front of C(sys.path), in this order, before the entry module is located and imported;
+        usually the source directory of the release.
+    type: list
+    elements: path
+    default: []
+  chdir:
+    description:
+      - Working directory of the check, usually the release directory.
+      - When omitted, the home directory of O(run_as) is used (as for a mod_wsgi daemon process without C(home=)),
+        or C(/) when it does not exist. Without O(run_as) the module's own working directory is kept.
+    type: path
+  env:
+    description:
+      - Environment variables set in C(os.environ) before the entry module is located and imported. Values are
+        converted to strings.
+      - Variables of the module's environment whose names start with C(PYTHON) are not passed on.
+      - The values are never returned, and Ansible hides every other place in the output where one of them
+        appears. Values shorter than three characters and the words V(true), V(false), V(yes), V(no), V(on),
+        V(off), V(none) and V(null) (in any case) are not hidden there, as they cannot be secrets and hiding them
+        would garble status lines, line numbers and versions.
+    type: dict
+    default: {}
+  run_as:
+    description:
+      - Name of the user to run the check as, with its primary group and supplementary groups; C(HOME), C(USER)
+        and C(LOGNAME) are set for that user.
+      - Use the user the application runs as under mod_wsgi, so that permission problems show up here.
+      - Needs root privileges unless it names the user the module already runs as.
+      - When omitted, the check runs as the user the module runs as.
+    type: str
+  path:
+    description:
+      - Path of the request inside the application (C(PATH_INFO)), optionally with a query string
+        (V(/health?full=1)). Percent-encoded characters are decoded as a web server does.
+    type: str
+    default: /
+  host:
+    description:
+      - Value of the C(Host) header, optionally with a port (V(example.com:8080)). It also gives C(SERVER_NAME) and
+        C(SERVER_PORT) (80 when no port is given).
+      - Use the server name of the virtual host; frameworks that check the host name (Django's C(ALLOWED_HOSTS))
+        answer 400 to other names.
+    type: str
+    default: localhost
+  script_name:
+    description:
+      - The mount point of the application (C(SCRIPT_NAME)), for example V(/api). V(/) and the empty string both
+        mean the application is mounted at the root.
+    type: str
+    default: ''
+  method:
+    description:
+      - HTTP method of the request. The request has no body.
+    type: str
+    choices: [GET, HEAD]
+    default: GET
+  timeout:
+    description:
+      - Seconds the whole check (interpreter start, import and request) may take. When they are exceeded, the
+        check process and every process it started are killed and the module fails, saying whether the import
+        or the request did not finish.
+    type: int
+    default: 30
+  expected_status:
+    description:
+      - HTTP status codes the request must answer with.
+      - When empty, any status below 500 passes.
+    type: list
+    elements: int
+    default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The check also runs in check mode. It changes nothing, but importing the entry point runs the
+      application's module-level code.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - The application is called in-process with C(wsgi.multithread) and C(wsgi.multiprocess) both true, as in a
+    mod_wsgi daemon process group with several processes and threads, C(wsgi.url_scheme=http) and C(wsgi.file_wrapper).
+  - Standard input of the check process is C(/dev/null); C(sys.argv) is V(["mod_wsgi"]) as under mod_wsgi.
+  - No bytecode files are written next to the application's source.
+seealso:
+  - name: mod_wsgi documentation
+    description: Documentation of the mod_wsgi Apache module.
+    link: https://modwsgi.readthedocs.io/
+  - name: PEP 3333
+    description: The Python Web Server Gateway Interface.
+    link: https://peps.python.org/pep-3333/
+  - module: modwsgi.deploy.mod_wsgi_info
+"""
+
+EXAMPLES = r"""
+- name: Check the new release before switching traffic to it
+  modwsgi.deploy.wsgi_check:
+    venv: /srv/www/hello/releases/20240101/venv
+    entry_point: hello:app
+    python_path:
+      - /srv/www/hello/releases/20240101/src
+    chdir: /srv/www/hello/releases/20240101
+    run_as: hello
+    host: hello.example.com
+  become: true
+
+- name: Check a Django project mounted at /shop, with its settings
+  modwsgi.deploy.wsgi_check:
+    venv: /srv/www/shop/releases/42/venv
+    entry_point: shop.wsgi:application
+    python_path: [/srv/www/shop/releases/42/src]
+    chdir: /srv/www/shop/releases/42
+    run_as: shop
+    host: www.example.com
+    script_name: /shop
+    path: /health/
+    expected_status: [200]
+    env:
+      DJANGO_SETTINGS_MODULE: shop.settings.production
+      DJANGO_SECRET_KEY: "{{ vault_shop_secret_key }}"
+    timeout: 60
+  become: true
+  register: shop_check
+
+- name: Show how long the application takes to start
+  ansible.builtin.debug:
+    msg: "import {{ shop_check.elapsed.import }}s, first request {{ shop_check.elapsed.call }}s"
+"""
+
+RETURN = r"""
+status:
+  description: Status line of the response, as passed to C(start_response).
+  returned: success, and on failure when RV(stage=status)
+  type: str
+  sample: 200 OK
+status_code:
+  description: Numeric HTTP status of the response.
+  returned: success, and on failure when RV(stage=status)
+  type: int
+  sample: 200
+headers:
+  description: Response headers, in the order the application gave them, each as a C([name, value]) list.
+  returned: success, and on failure when RV(stage=status)
+  type: list
+  elements: list
+  sample: [["Content-Type", "text/html; charset=utf-8"], ["Content-Length", "13"]]
+body_bytes:
+  description: Length of the response body in bytes.
+  returned: success, and on failure when RV(stage=status)
+  type: int
+  sample: 13
+elapsed:
+  description: Seconds taken by the import of the entry point and by the request.
+  returned: success
+  type: dict
+  contains:
+    import:
+      description: Seconds taken to import the entry module and look up the callable.
+      returned: success
+      type: float
+      sample: 0.412
+    call:
+      description: Seconds taken by the request, from calling the application to closing its response.
+      returned: success
+      type: float
+      sample: 0.0153
+  sample:
+    import: 0.412
+    call: 0.0153
+entry_file:
+  description:
+    - Path of the entry module's file, the file that was parsed.
+    - V(null) when the module has no file (a namespace package).
+  returned: success, and on failure once known
+  type: str
+  sample: /srv/www/hello/releases/20240101/src/hello/__init__.py
+python_version:
+  description: Python C(X.Y) version of the interpreter that ran the check.
+  returned: success, and on failure once known
+  type: str
+  sample: "3.13"
+stage:
+  description:
+    - The step that failed. V(arguments) (bad option values), V(setup) (interpreter, user or working directory),
+      V(run_call) (a C(run) call at import time), V(import), V(call) (the request raised or was not valid
+      WSGI), V(status) (unexpected status), V(timeout).
+  returned: failure
+  type: str
+  sample: run_call
+timeout_stage:
+  description: The step that did not finish in time, V(import), V(call) or V(setup).
+  returned: failure, when RV(stage=timeout)
+  type: str
+  sample: import
+run_calls:
+  description: The C(run) calls found at import time.
+  returned: failure, when RV(stage=run_call)
+  type: list
+  elements: dict
+  sample: [{"file": "/srv/www/hello/releases/1/src/hello.py", "line": 12, "call": "app.run()"}]
+traceback_tail:
+  description: Last lines of the traceback of the exception that failed the import or the request.
+  returned: failure, when RV(stage) is V(import) or V(call) because of an exception
+  type: list
+  elements: str
+body_excerpt:
+  description: The first 500 bytes of the response body, decoded as UTF-8.
+  returned: failure, when RV(stage=status)
+  type: str
+wsgi_errors:
+  description: Last lines written to C(wsgi.errors) during the request.
+  returned: failure, when RV(stage) is V(call) or V(status)
+  type: list
+  elements: str
+output:
+  description: Last lines the check process (the application) wrote to its standard output and error.
+  returned: failure, when the check process ran
+  type: list
+  elements: str
+"""
+
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import stat
+import tempfile
+from urllib.parse import unquote
+# module.run_command() cannot be used: the check needs a time limit, its own process group (to kill everything
+# the application starts) and a switch to another user before exec.
+from subprocess import PIPE, Popen, SubprocessError, TimeoutExpired
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native, to_text
+
+
+# Python source of the process that does the check. It runs with the interpreter of the release
+# (Python 3.6 or later), reads its parameters as JSON from standard input and writes its progress
+# and its result as JSON to the file named by its only argument (standard output belongs to the
+# application, which may print anything).
+CHILD_SCRIPT = r'''
+import ast
+import importlib
+import importlib.machinery
+import importlib.util
+import io
+import json
+import os
+import sys
+import time
+import traceback
+
+TRACEBACK_LINES = 20
+BODY_EXCERPT_BYTES = 500
+ERRORS_TAIL_CHARS = 4000
+IGNORED_RECEIVERS = ('subprocess', 'asyncio')
+
+_RESULT_PATH = None
+_STATE = {}
+
+
+def report(**kwargs):
+    """Record progress: the parent reads this file when the process ends or is killed."""
+    _STATE.update(kwargs)
+    if _RESULT_PATH is None:
+        return
+    tmp = _RESULT_PATH + '.tmp'
+    with open(tmp, 'w') as handle:
+        json.dump(_STATE, handle)
+    os.replace(tmp, _RESULT_PATH)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scan for run() calls executed at import time
+# ---------------------------------------------------------------------------------------------
+
+def _is_name(node):
+    return isinstance(node, ast.Name) and node.id == '__name__'
+
+
+def _is_main(node):
+    if isinstance(node, ast.Constant):
+        return node.value == '__main__'
+    if sys.version_info < (3, 8) and isinstance(node, ast.Str):
+        return node.s == '__main__'
+    return False
+
+
+def main_guard(test):
+    """Which branch of ``if test:`` runs only when the module is run as a script.
+
+    'body' for ``__name__ == "__main__"`` (either order, also combined with ``and``), 'orelse' for
+    ``__name__ != "__main__"`` and ``not __name__ == "__main__"``, None for anything else.
+    """
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and len(test.comparators) == 1:
+        left, right = test.left, test.comparators[0]
+        if (_is_name(left) and _is_main(right)) or (_is_main(left) and _is_name(right)):
+            if isinstance(test.ops[0], (ast.Eq, ast.Is)):
+                return 'body'
+            if isinstance(test.ops[0], (ast.NotEq, ast.IsNot)):
+                return 'orelse'
+        return None
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        if any(main_guard(value) == 'body' for value in test.values):
+            return 'body'
+        return None
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return {'body': 'orelse', 'orelse': 'body'}.get(main_guard(test.operand))
+    return None
+
+
+def _is_run_call(node):
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if not isinstance(func, ast.Attribute) or func.attr != 'run':
+        return False
+    return not (isinstance(func.value, ast.Name) and func.value.id in IGNORED_RECEIVERS)
+
+
+def _defaults(arguments):
+    return list(arguments.defaults) + [node for node in arguments.kw_defaults if node is not None]
+
+
+def _call_text(source, node):
+    text = None
+    if hasattr(ast, 'get_source_segment'):
+        try:
+            text = ast.get_source_segment(source, node.func)
+        except Exception:
+            text = None
+    if not text:
+        return 'run()'
+    text = ' '.join(text.split())
+    if len(text) > 60:
+        text = '...' + text[-57:]
+    return text + '()'
+
+
+def find_run_calls(source, filename='<unknown>'):
+    """Return ``[(line, text)]`` for every ``X.run(...)`` call that runs when the module is imported.
+
+    Function, method and lambda bodies are skipped (their decorators and default values are not), as
+    are the branches of ``if`` statements that only run when the module is the main script.
+    ``subprocess.run()`` and ``asyncio.run()`` are not reported. Raises SyntaxError.
+    """
+    tree = ast.parse(source, filename)
+    found = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            children = list(node.decorator_list) + _defaults(node.args)
+        elif isinstance(node, ast.Lambda):
+            children = _defaults(node.args)
+        elif isinstance(node, ast.If):
+            guard = main_guard(node.test)
+            children = [node.test]
+            if guard != 'body':
+                children.extend(node.body)
+            if guard != 'orelse':
+                children.extend(node.orelse)
+        else:
+            if _is_run_call(node):
+                found.append(node)
+            children = list(ast.iter_child_nodes(node))
+        stack.extend(reversed(children))
+    found.sort(key=lambda call: (call.lineno, call.col_offset))
+    return [(call.lineno, _call_text(source, call)) for call in found]
+
+
+def locate(module_name):
+    """Find the entry module's spec and the specs of its parent packages without running any code.
+
+    Falls back to importlib.util.find_spec (which imports the parent packages) for modules that only
+    a custom finder knows (editable installs). Returns (spec or None, [parent package specs]).
+    """
+    parts = module_name.split('.')
+    parents = []
+    search_path = None
+    spec = None
+    for index in range(len(parts)):
+        name = '.'.join(parts[:index + 1])
+        spec = importlib.machinery.PathFinder.find_spec(name, search_path)
+        if spec is None:
+            break
+        if index < len(parts) - 1:
+            if spec.submodule_search_locations is None:
+                spec = None
+                break
+            parents.append(spec)
+            search_path = list(spec.submodule_search_locations)
+    if spec is not None:
+        return spec, parents
+    try:
+        return importlib.util.find_spec(module_name), []
+    except ImportError as exc:
+        missing = getattr(exc, 'name', None)
+        if missing and (module_name == missing or module_name.startswith(missing + '.')):
+            return None, []
+        raise
+
+
+def _source_file(spec):
+    origin = getattr(spec, 'origin', None)
+    if origin and getattr(spec, 'has_location', False) and origin.endswith('.py'):
+        return origin
+    return None
+
+
+def scan_files(paths):
+    """Return ``[{'file', 'line', 'call'}]`` for the files; unreadable or invalid files are left to the import."""
+    findings = []
+    for path in paths:
+        try:
+            with open(path, 'rb') as handle:
+                source = importlib.util.decode_source(handle.read())
+            calls = find_run_calls(source, path)
+        except (OSError, SyntaxError, ValueError, UnicodeError):
+            continue
+        for line, text in calls:
+            findings.append({'file': path, 'line': line, 'call': text})
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------
+# Import and call
+# ---------------------------------------------------------------------------------------------
+
+def exception_summary(exc):
+    lines = traceback.format_exception_only(type(exc), exc)
+    return lines[-1].strip() if lines else type(exc).__name__
+
+
+def _internal_frame(filename):
+    if filename.startswith('<frozen importlib'):
+        return True
+    return os.path.abspath(filename) in _INTERNAL_FILES
+
+
+_INTERNAL_FILES = set([os.path.abspath(__file__), os.path.abspath(importlib.__file__)])
+
+
+def _drop_internal_frames(summary, depth=0):
+    """Keep the application's frames: drop the ones of this script and of importlib."""
+    if summary is None or depth > 20:
+        return
+    summary.stack = traceback.StackSummary.from_list(
+        [frame for frame in summary.stack if not _internal_frame(frame.filename)])
+    _drop_internal_frames(summary.__cause__, depth + 1)
+    _drop_internal_frames(summary.__context__, depth + 1)
+
+
+def traceback_tail(exc, application=True):
+    summary = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    if application:
+        try:
+            _drop_internal_frames(summary)
+        except Exception:
+            pass
+    text = ''.join(summary.format())
+    return text.rstrip('\n').splitlines()[-TRACEBACK_LINES:]
+
+
+def failure(stage, msg, **extra):
+    result = {'failed': True, 'stage': stage, 'msg': msg}
+    result.update(extra)
+    return result
+
+
+def load_callable(module_name, attrs):
+    """Import the entry module and look up the callable. Returns (callable, None) or (None, failure)."""
+    try:
+        target = importlib.import_module(module_name)
+    except BaseException as exc:  # SystemExit and KeyboardInterrupt included: mod_wsgi logs and fails them too
+        return None, failure('import', exception_summary(exc), exception=type(exc).__name__,
+                             traceback_tail=traceback_tail(exc), sys_path=list(sys.path))
+    for index, attr in enumerate(attrs):
+        owner = module_name if index == 0 else module_name + ':' + '.'.join(attrs[:index])
+        try:
+            target = getattr(target, attr)
+        except AttributeError:
+            return None, failure('import', "'%s' has no attribute '%s'" % (owner, attr), missing_attribute=attr)
+        except BaseException as exc:
+            return None, failure('import', exception_summary(exc), exception=type(exc).__name__,
+                                 traceback_tail=traceback_tail(exc))
+    if not callable(target):
+        return None, failure('import', "'%s:%s' is a %s, not a callable"
+                             % (module_name, '.'.join(attrs), type(target).__name__), not_callable=True)
+    return target, None
+
+
+def _tail(text):
+    return text[-ERRORS_TAIL_CHARS:].splitlines()[-TRACEBACK_LINES:]
+
+
+def _invalid(kind, detail):
+    return TypeError('%s: %s (mod_wsgi rejects this response)' % (kind, detail))
+
+
+def wsgi_call(application, request):
+    """Make one request. Returns a result dict (with 'failed' set when the application misbehaves)."""
+    errors = io.StringIO()
+    environ = {
+        'REQUEST_METHOD': request['method'],
+        'SCRIPT_NAME': request['script_name'],
+        'PATH_INFO': request['path_info'],
+        'QUERY_STRING': request['query_string'],
+        'REQUEST_URI': request['request_uri'],
+        'SERVER_NAME': request['server_name'],
+        'SERVER_PORT': request['server_port'],
+        'SERVER_PROTOCOL': 'HTTP/1.1',
+        'SERVER_SOFTWARE': 'Apache (modwsgi.deploy wsgi_check)',
+        'GATEWAY_INTERFACE': 'CGI/1.1',
+        'REMOTE_ADDR': '127.0.0.1',
+        'HTTP_HOST': request['http_host'],
+        'HTTP_USER_AGENT': 'modwsgi.deploy.wsgi_check',
+        'HTTP_ACCEPT': '*/*',
+        'wsgi.version': (1, 0),
+        'wsgi.url_scheme': 'http',
+        'wsgi.input': io.BytesIO(b''),
+        'wsgi.errors': errors,
+        'wsgi.multithread': True,
+        'wsgi.multiprocess': True,
+        'wsgi.run_once': False,
+    }
+    try:
+        from wsgiref.util import FileWrapper
+        environ['wsgi.file_wrapper'] = FileWrapper
+    except ImportError:
+        pass
+
+    state = {'status': None, 'headers': None, 'sent': False, 'bytes': 0}
+    excerpt = bytearray()
+
+    def collect(data):
+        if not isinstance(data, bytes):
+            raise _invalid('the response body must be bytes', 'got %s %r' % (type(data).__name__, data[:40]))
+        if not data:
+            return
+        if state['status'] is None:
+            raise AssertionError('the application sent body data before calling start_response()')
+        state['sent'] = True
+        state['bytes'] += len(data)
+        if len(excerpt) < BODY_EXCERPT_BYTES:
+            excerpt.extend(data[:BODY_EXCERPT_BYTES - len(excerpt)])
+
+    def start_response(status, headers, exc_info=None):
+        if exc_info:
+            try:
+                if state['sent']:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif state['status'] is not None:
+            raise AssertionError('start_response() was called twice without exc_info')
+        if not isinstance(status, str):
+            raise _invalid('the status must be a str', 'got %s %r' % (type(status).__name__, status))
+        if len(status) < 3 or not status[:3].isdigit() or (len(status) > 3 and status[3] != ' '):
+            raise _invalid('the status must look like "200 OK"', 'got %r' % (status,))
+        if not isinstance(headers, list):
+            raise _invalid('the headers must be a list', 'got %s' % type(headers).__name__)
+        for header in headers:
+            if not isinstance(header, tuple) or len(header) != 2:
+                raise _invalid('each header must be a (name, value) tuple', 'got %r' % (header,))
+            for item in header:
+                if not isinstance(item, str):
+                    raise _invalid('header names and values must be str', 'got %r' % (header,))
+                if '\n' in item or '\r' in item:
+                    raise _invalid('header names and values must not contain line breaks', 'got %r' % (header,))
+        state['status'] = status
+        state['headers'] = [[name, value] for name, value in headers]
+        return collect
+
+    try:
+        iterable = application(environ, start_response)
+        try:
+            for chunk in iterable:
+                collect(chunk)
+        finally:
+            close = getattr(iterable, 'close', None)
+            if close is not None:
+                close()
+    except BaseException as exc:
+        return failure('call', exception_summary(exc), exception=type(exc).__name__,
+                       traceback_tail=traceback_tail(exc), wsgi_errors=_tail(errors.getvalue()))
+    if state['status'] is None:
+        return failure('call', 'the application returned without calling start_response()',
+                       wsgi_errors=_tail(errors.getvalue()))
+    return {
+        'status': state['status'],
+        'status_code': int(state['status'][:3]),
+        'headers': state['headers'],
+        'body_bytes': state['bytes'],
+        'body_excerpt': bytes(excerpt).decode('utf-8', 'replace'),
+        'wsgi_errors': _tail(errors.getvalue()),
+    }
+
+
+def check(params):
+    warnings = []
+    report(stage='setup', warnings=warnings)
+    sys.argv[:] = ['mod_wsgi']
+    for name, value in params['env'].items():
+        os.environ[name] = value
+    try:
+        os.chdir(params['cwd'])
+    except OSError as exc:
+        return failure('setup', 'cannot change to the directory %s: %s' % (params['cwd'], exc.strerror or exc))
+    sys.path[0:0] = params['python_path']
+    importlib.invalidate_caches()
+
+    module_name = params['module']
+    report(stage='scan')
+    try:
+        spec, parents = locate(module_name)
+    except BaseException as exc:  # a parent package failed while a custom finder searched for the module
+        return failure('import', exception_summary(exc), exception=type(exc).__name__,
+                       traceback_tail=traceback_tail(exc), sys_path=list(sys.path))
+    if spec is None:
+        return failure('import', 'module %r was not found' % module_name, not_found=True, sys_path=list(sys.path))
+    entry_file = spec.origin if getattr(spec, 'has_location', False) else None
+    report(entry_file=entry_file)
+    paths = [path for path in (_source_file(parent) for parent in parents) if path]
+    if _source_file(spec):
+        paths.append(_source_file(spec))
+    elif entry_file:
+        warnings.append('%s is not a Python source file; it was not checked for run() calls.' % entry_file)
+    findings = scan_files(paths)
+    if findings:
+        return failure('run_call', 'run() at import time', run_calls=findings)
+
+    report(stage='import')
+    started = time.monotonic()
+    application, problem = load_callable(module_name, params['attrs'])
+    elapsed_import = time.monotonic() - started
+    report(elapsed={'import': round(elapsed_import, 4)})
+    if problem:
+        return problem
+
+    report(stage='call')
+    started = time.monotonic()
+    result = wsgi_call(application, params['request'])
+    report(elapsed={'import': round(elapsed_import, 4), 'call': round(time.monotonic() - started, 4)})
+    return result
+
+
+def main():
+    global _RESULT_PATH
+    _RESULT_PATH = os.path.abspath(sys.argv[1])
+    here = os.path.dirname(os.path.abspath(__file__))
+    if sys.path and os.path.abspath(sys.path[0] or '.') == here:
+        del sys.path[0]
+    report(stage='start', python_version='%d.%d' % sys.version_info[:2], python_executable=sys.executable)
+    params = json.loads(sys.stdin.read())
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    sys.stdin = open(os.devnull)
+    try:
+        outcome = check(params)
+    except BaseException as exc:
+        outcome = failure('setup', 'the check itself failed: %s' % exception_summary(exc),
+                          traceback_tail=traceback_tail(exc, application=False))
+    try:
+        report(done=True, **outcome)
+    finally:
+        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        # Threads the application started must not keep the process alive.
+        os._exit(0)
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+TAIL_LINES = 20
+# env values that are not hidden in the output (see relax_masking).
+TRIVIAL_VALUES = frozenset(['true', 'false', 'yes', 'no', 'on', 'off', 'none', 'null'])
+OUTPUT_TAIL_BYTES = 16384
+MAX_RESULT_BYTES = 4 * 1024 * 1024
+
+RUN_CALL_HELP = (
+    'Under mod_wsgi this call starts a second (development) server inside the Apache process, or '
+    'fails with "SystemExit ignored" in the error log, and the application never answers. Remove '
+    'the call (start the development server from a separate run.py) or move it under '
+    "'if __name__ == \"__main__\":'."
+)
+
+_IDENTIFIER_RE = re.compile(r'^[^\W\d]\w*$', re.UNICODE)
+_HOST_RE = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[^:\[\]/\s@?#]+)(?::(\d{1,5}))?$')
+
+
+class CheckFailed(Exception):
+    """A failure to report with fail_json."""
+
+    def __init__(self, stage, msg, **extra):
+        super(CheckFailed, self).__init__(msg)
+        self.stage = stage
+        self.msg = msg
+        self.extra = extra
+
+
+# ---------------------------------------------------------------------------
+# Pure helpers (no host access); unit tested directly.
+# ---------------------------------------------------------------------------
+
+def parse_entry_point(value):
+    """Split ``package.module:callable`` into (module name, [attribute, ...]). Raises ValueError."""
+    example = "use 'package.module:callable', for example 'mysite.wsgi:application' or 'hello:app'"
+    value = value if value is not None else ''
+    if '(' in value or ')' in value:
+        raise ValueError(
+            "entry_point %r calls something: only attribute access is supported, not calls such as a "
+            "factory 'create_app()'. Create the application in a module (app = create_app()) and "
+            "name that attribute, for example 'hello:app'." % value)
+    if value.count(':') != 1:
+        raise ValueError('entry_point %r has %s: %s.'
+                         % (value, 'no colon' if ':' not in value else 'more than one colon', example))
+    module_name, attr_path = value.split(':')
+    for label, dotted in (('module', module_name), ('callable', attr_path)):
+        if not dotted:
+            raise ValueError('entry_point %r has no %s part: %s.' % (value, label, example))
+        for part in dotted.split('.'):
+            if not _IDENTIFIER_RE.match(part):
+                raise ValueError('entry_point %r: %r in the %s part is not a Python identifier: %s.'
+                                 % (value, part, label, example))
+    return module_name, attr_path.split('.')
+
+
+def build_request(path, host, script_name, method='GET'):
+    """Return the request parts of the WSGI environ. Raises ValueError."""
+    path = path or '/'
+    if not path.startswith('/'):
+        raise ValueError('path %r must start with "/".' % path)
+    if '#' in path:
+        path = path.split('#', 1)[0]
+    raw_path, query = (path.split('?', 1) + [''])[:2]
+    script_name = script_name or ''
+    if script_name and not script_name.startswith('/'):
+        raise ValueError('script_name %r must start with "/" (or be empty for an application mounted at the root).'
+                         % script_name)
+    if any(char in script_name for char in '?#'):
+        raise ValueError('script_name %r must be a plain URL path.' % script_name)
+    script_name = script_name.rstrip('/')
+    match = _HOST_RE.match(host or '')
+    if not match or (match.group(2) is not None and not 0 < int(match.group(2)) < 65536):
+        raise ValueError("host %r is not a host name with an optional port, such as 'www.example.com' or "
+                         "'www.example.com:8080'." % host)
+    return {
+        'method': method,
+        'script_name': unquote(script_name, encoding='latin-1'),
+        'path_info': unquote(raw_path, encoding='latin-1'),
+        'query_string': query,
+        'request_uri': script_name + path,
+        'server_name': match.group(1),
+        'server_port': match.group(2) or '80',
+        'http_host': host,
+    }
+
+
+def check_status(status_code, expected_status):
+    """Return None when the status passes, else the reason it does not."""
+    if expected_status:
+        if status_code not in expected_status:
+            return 'status %d is not one of the expected %s' % (status_code, ', '.join(str(code) for code in expected_status))
+        return None
+    if status_code >= 500:
+        return 'status %d means the application failed (any status below 500 passes)' % status_code
+    return None
+
+
+def env_strings(env):
+    """The env option as a dict of str; None becomes the empty string, booleans 'true'/'false'."""
+    result = {}
+    for name, value in (env or {}).items():
+        if value is None:
+            value = ''
+        elif isinstance(value, bool):
+            value = 'true' if value else 'false'
+        result[to_native(name)] = to_native(value, nonstring='simplerepr')
+    return result
+
+
+def format_run_calls(findings):
+    lines = ['%s:%d: %s runs at import time (it is not under \'if __name__ == "__main__":\').'
+             % (item['file'], item['line'], item['call']) for item in findings]
+    return '\n'.join(lines + [RUN_CALL_HELP])
+
+
+def tail_lines(text, count=TAIL_LINES):
+    lines = (text or '').rstrip('\n').splitlines()
+    return lines[-count:] if text else []
+
+
+# ---------------------------------------------------------------------------
+# Host access
+# ---------------------------------------------------------------------------
+
+def find_interpreter(venv, python):
+    """Return the interpreter to run. Raises CheckFailed."""
+    if venv:
+        if not os.path.isdir(venv):
+            raise CheckFailed('setup', 'The virtualenv %s does not exist.' % venv)
+        candidate = os.path.join(venv, 'bin', 'python')
+        if not os.path.exists(candidate):
+            raise CheckFailed('setup', '%s has no bin/python: it is not a virtualenv, or it is broken (its base '
+                                       'interpreter is gone). Recreate it.' % venv)
+    else:
+        candidate = python
+        if not os.path.exists(candidate):
+            raise CheckFailed('setup', 'The interpreter %s does not exist.' % candidate)
+    if os.path.isdir(candidate) or not os.access(candidate, os.X_OK):
+        raise CheckFailed('setup', '%s is not an executable file.' % candidate)
+    return candidate
+
+
+class RunAs(object):
+    def __init__(self, name, uid, gid, home, switch):
+        self.name = name
+        self.uid = uid
+        self.gid = gid
+        self.home = home
+        self.switch = switch  # whether the child must change its identity
+
+
+def resolve_user(name):
+    """Return a RunAs for the user, or None without a user. Raises CheckFailed."""
+    if not name:
+        return None
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise CheckFailed('setup', 'run_as: the user %r does not exist.' % name)
+    euid = os.geteuid()
+    if euid != 0 and entry.pw_uid != euid:
+        raise CheckFailed('setup', 'run_as=%s needs root privileges (the module runs as uid %d): use become.'
+                                   % (name, euid))
+    return RunAs(entry.pw_name, entry.pw_uid, entry.pw_gid, entry.pw_dir, switch=(euid == 0 and entry.pw_uid != 0))
+
+
+def make_preexec(user):
+    """Return the function run in the child before exec: drop to the user's uid, gid and groups."""
+    def preexec():
+        if user is not None and user.switch:
+            os.setgid(user.gid)
+            os.initgroups(user.name, user.gid)
+            os.setuid(user.uid)
+    return preexec
+
+
+def child_environment(user):
+    env = dict((name, value) for name, value in os.environ.items()
+               if not name.startswith('PYTHON') and name != 'VIRTUAL_ENV')
+    if user is not None:
+        env.update(HOME=user.home, USER=user.name, LOGNAME=user.name)
+    return env
+
+
+def working_directory(chdir, user):
+    if chdir:
+        return chdir
+    if user is not None:
+        return user.home if os.path.isdir(user.home) else '/'
+    return os.getcwd()
+
+
+def read_result(path, user):
+    """Read the child's result file safely (it is written by a less privileged user)."""
+    flags = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return {}
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_RESULT_BYTES:
+            return {}
+        if user is not None and user.switch and info.st_uid != user.uid:
+            return {}
+        data = b''
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(fd)
+    try:
+        result = json.loads(to_text(data, errors='surrogate_or_replace'))
+    except ValueError:
+        return {}
+    return result if isinstance(result, dict) else {}
+
+
+def read_tail(handle):
+    handle.flush()
+    size = os.fstat(handle.fileno()).st_size
+    handle.seek(max(0, size - OUTPUT_TAIL_BYTES))
+    return tail_lines(to_text(handle.read(), errors='surrogate_or_replace'))
+
+
+def kill_group(pgid):
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def run_child(interpreter, params, user, timeout):
+    """Run the check process. Returns (result dict, output lines, timed_out, returncode)."""
+    top = tempfile.mkdtemp(prefix='wsgi_check.')
+    try:
+        os.chmod(top, 0o711)
+        script = os.path.join(top, 'wsgi_check_child.py')
+        with open(script, 'w') as handle:
+            handle.write(CHILD_SCRIPT)
+        os.chmod(script, 0o644)
+        results = os.path.join(top, 'result')
+        os.mkdir(results, 0o700)
+        if user is not None and user.switch:
+            os.chown(results, user.uid, user.gid)
+        result_path = os.path.join(results, 'result.json')
+        with open(os.path.join(top, 'output.log'), 'w+b') as output:
+            try:
+                proc = Popen(
+                    [interpreter, '-B', script, result_path],
+                    stdin=PIPE, stdout=output, stderr=output,
+                    cwd=top, env=child_environment(user), close_fds=True,
+                    start_new_session=True, preexec_fn=make_preexec(user))
+            except (OSError, SubprocessError) as exc:
+                raise CheckFailed('setup', 'Cannot run %s%s: %s'
+                                  % (interpreter, ' as %s' % user.name if user else '', to_native(exc)))
+            timed_out = False
+            try:
+                proc.communicate(json.dumps(params).encode('utf-8'), timeout=timeout)
+            except TimeoutExpired:
+                timed_out = True
+                kill_group(proc.pid)
+                proc.wait()
+            finally:
+                # Whatever the application started in the background goes too.
+                kill_group(proc.pid)
+            return read_result(result_path, user), read_tail(output), timed_out, proc.returncode
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+def describe_request(request):
+    return '%s http://%s%s' % (request['method'], request['http_host'], request['request_uri'])
+
+
+def indent(lines):
+    return '\n'.join('    ' + line for line in lines)
+
+
+def run_check(module):
+    params = module.params
+    try:
+        module_name, attrs = parse_entry_point(params['entry_point'])
+        request = build_request(params['path'], params['host'], params['script_name'], params['method'])
+    except ValueError as exc:
+        raise CheckFailed('arguments', to_native(exc))
+    if params['timeout'] < 1:
+        raise CheckFailed('arguments', 'timeout must be at least 1 second, not %d.' % params['timeout'])
+    for name, value in env_strings(params['env']).items():
+        if not name or '=' in name or '\x00' in name or '\x00' in value:
+            raise CheckFailed('arguments', 'env: %r is not a valid environment variable name, or its value contains '
+                                           'a NUL character.' % name)
+    for code in params['expected_status']:
+        if not 100 <= code <= 599:
+            raise CheckFailed('arguments', 'expected_status: %d is not an HTTP status code.' % code)
+
+    interpreter = find_interpreter(params['venv'], params['python'])
+    user = resolve_user(params['run_as'])
+    child_params = {
+        'module': module_name,
+        'attrs': attrs,
+        'python_path': params['python_path'],
+        'cwd': working_directory(params['chdir'], user),
+        'env': env_strings(params['env']),
+        'request': request,
+    }
+    result, output, timed_out, returncode = run_child(interpreter, child_params, user, params['timeout'])
+
+    entry = params['entry_point']
+    info = dict((key, result[key]) for key in ('python_version', 'entry_file') if key in result)
+    info['output'] = output
+    for warning in result.get('warnings') or []:
+        module.warn(warning)
+    stage = result.get('stage')
+    as_user = ' as %s' % user.name if user else ''
+    target = describe_request(request)
+
+    if timed_out:
+        if stage == 'import':
+            msg = ('Importing %r (entry point %r) did not finish within %d seconds; the check was stopped. '
+                   'Something blocks at import time: a server started without an \'if __name__ == "__main__":\' '
+                   'guard (app.run(), serve_forever()), a connection to a service that does not answer, or a '
+                   'wait for input.' % (module_name, entry, params['timeout']))
+        elif stage == 'call':
+            msg = ('The request %s to %r did not finish within %d seconds; the check was stopped. The application '
+                   'hangs on this request (a service it waits for does not answer?) or needs a longer timeout.'
+                   % (target, entry, params['timeout']))
+        else:
+            msg = ('The check of %r did not finish within %d seconds (it was at the step %r); the check was '
+                   'stopped. Raise timeout if the host is slow.' % (entry, params['timeout'], stage or 'start'))
+            stage = 'setup'
+        if output:
+            msg += '\nLast output of the application:\n' + indent(output)
+        raise CheckFailed('timeout', msg, timeout_stage=stage, **info)
+
+    if not result.get('done'):
+        if not result:
+            msg = ('%s could not run the check%s (exit code %s). The check needs Python 3.6 or later.'
+                   % (interpreter, as_user, returncode))
+        else:
+            msg = ('The check process%s ended with exit code %s during the step %r without reporting a result '
+                   '(the application called os._exit() or crashed).' % (as_user, returncode, stage))
+        if output:
+            msg += '\nLast output:\n' + indent(output)
+        raise CheckFailed(stage if stage in ('import', 'call') else 'setup', msg, returncode=returncode, **info)
+
+    if result.get('failed'):
+        stage = result.get('stage')
+        extra = dict(info)
+        for key in ('traceback_tail', 'wsgi_errors', 'run_calls'):
+            if result.get(key):
+                extra[key] = result[key]
+        if stage == 'run_call':
+            raise CheckFailed(stage, format_run_calls(result['run_calls']), **extra)
+        if stage == 'import':
+            if result.get('not_found'):
+                msg = ('The entry module %r (entry point %r) was not found with %s%s. Check python_path '
+                       '(the directory that contains it, usually the source directory of the release) and '
+                       'entry_point. sys.path was: %s'
+                       % (module_name, entry, interpreter, as_user, ', '.join(result.get('sys_path') or [])))
+            elif result.get('missing_attribute') or result.get('not_callable'):
+                msg = 'The entry point %r is wrong: %s (in %s).' % (entry, result['msg'], result.get('entry_file'))
+            else:
+                msg = 'Importing %r (entry point %r) failed: %s' % (module_name, entry, result['msg'])
+                if result.get('exception') == 'SystemExit':
+                    msg += ('\nThe module raised SystemExit (for example through sys.exit) while being imported; under '
+                            'mod_wsgi this is logged as "SystemExit ignored" and the application never answers.')
+                elif result.get('exception') == 'ModuleNotFoundError':
+                    msg += ('\nA module the application imports is not installed in the environment of %s: add it '
+                            'to the requirements of the release (or to python_path if it is part of the source).'
+                            % interpreter)
+                elif result.get('exception') == 'PermissionError' and user:
+                    msg += ('\nThe application runs as %s under mod_wsgi: give that user access to the files it '
+                            'needs.' % user.name)
+                if result.get('traceback_tail'):
+                    msg += '\nLast lines of the traceback:\n' + indent(result['traceback_tail'])
+            raise CheckFailed(stage, msg, **extra)
+        if stage == 'call':
+            msg = 'The request %s to %r failed: %s' % (target, entry, result['msg'])
+            if result.get('traceback_tail'):
+                msg += '\nLast lines of the traceback:\n' + indent(result['traceback_tail'])
+            if result.get('wsgi_errors'):
+                msg += '\nLast lines written to wsgi.errors:\n' + indent(result['wsgi_errors'])
+            raise CheckFailed(stage, msg, **extra)
+        msg = result.get('msg') or 'The check failed.'
+        if result.get('traceback_tail'):
+            msg += '\nLast lines of the traceback:\n' + indent(result['traceback_tail'])
+        raise CheckFailed(stage or 'setup', msg, **extra)
+
+    response = dict(
+        status=result['status'],
+        status_code=result['status_code'],
+        headers=result['headers'],
+        body_bytes=result['body_bytes'],
+    )
+    problem = check_status(result['status_code'], params['expected_status'])
+    if problem:
+        msg = 'The request %s to %r answered %r: %s.' % (target, entry, result['status'], problem)
+        if result.get('body_excerpt'):
+            msg += '\nStart of the response body:\n' + indent(tail_lines(result['body_excerpt'], 1000))
+        if result.get('wsgi_errors'):
+            msg += '\nLast lines written to wsgi.errors:\n' + indent(result['wsgi_errors'])
+        extra = dict(info, body_excerpt=result.get('body_excerpt', ''), wsgi_errors=result.get('wsgi_errors') or [])
+        extra.update(response)
+        raise CheckFailed('status', msg, **extra)
+
+    elapsed = result.get('elapsed') or {}
+    response.update(
+        changed=False,
+        elapsed={'import': elapsed.get('import'), 'call': elapsed.get('call')},
+        entry_file=result.get('entry_file'),
+        python_version=result.get('python_version'),
+    )
+    return response
+
+
+def relax_masking(module):
+    """Stop Ansible from hiding trivial env values ('1', 'on', 'true') everywhere in the output.
+
+    They cannot be secrets, and hiding them garbles status lines, line numbers and versions. All env values stay
+    hidden in the returned invocation.
+    """
+    for value in env_strings(module.params['env']).values():
+        if len(value) < 3 or value.lower() in TRIVIAL_VALUES:
+            module.no_log_values.discard(value)
+    module_args = dict(module.params)
+    module_args['env'] = dict((name, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER') for name in module.params['env'] or {})
+    return {'module_args': module_args}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            venv=dict(type='path'),
+            python=dict(type='path'),
+            entry_point=dict(type='str', required=True),
+            python_path=dict(type='list', elements='path', default=[]),
+            chdir=dict(type='path'),
+            env=dict(type='dict', default={}, no_log=True),
+            run_as=dict(type='str'),
+            path=dict(type='str', default='/'),
+            host=dict(type='str', default='localhost'),
+            script_name=dict(type='str', default=''),
+            method=dict(type='str', default='GET', choices=['GET', 'HEAD']),
+            timeout=dict(type='int', default=30),
+            expected_status=dict(type='list', elements='int', default=[]),
+        ),
+        mutually_exclusive=[('venv', 'python')],
+        required_one_of=[('venv', 'python')],
+        supports_check_mode=True,
+    )
+    invocation = relax_masking(module)
+    try:
+        result = run_check(module)
+    except CheckFailed as exc:
+        module.fail_json(msg=exc.msg, stage=exc.stage, invocation=invocation, **exc.extra)
+    module.exit_json(invocation=invocation, **result)
+
+
+if __name__ == '__main__':
+    main()
