@@ -13,7 +13,10 @@ export MOLECULE_GLOB := molecule/*/molecule.yml
 export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: help venv docker images collection lint unit sanity preflight molecule scenario-server scenario-server-pip test clean
+# Every Molecule scenario, in the order `make test` runs them.
+SCENARIOS := server server_pip app multi_app tls rollback zero_downtime
+
+.PHONY: help venv docker images collection lint unit sanity preflight molecule test clean
 
 help:
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
@@ -22,6 +25,7 @@ help:
 	@echo "make sanity      ansible-test sanity for the plugins"
 	@echo "make preflight   bad input fails before anything changes"
 	@echo "make molecule    the Molecule scenarios (needs Docker; builds the test images)"
+	@echo "make scenario-X  one Molecule scenario: $(SCENARIOS)"
 	@echo "make images      build the Debian 12/13 systemd test images"
 	@echo "make collection  build the collection tarball and install it into .cache/collections"
 
@@ -58,18 +62,16 @@ sanity: venv
 preflight: collection
 	$(BIN)/python -m pytest -q tests/preflight
 
-scenario-server: collection images
-	tests/scripts/run-scenario.sh server
+# make scenario-<name> runs one scenario (see SCENARIOS).
+scenario-%: collection images
+	tests/scripts/run-scenario.sh $*
 
-scenario-server-pip: collection images
-	tests/scripts/run-scenario.sh server_pip
-
-molecule: scenario-server scenario-server-pip
+molecule: $(addprefix scenario-,$(SCENARIOS))
 
 test: venv
 	@rm -f .cache/timings
 	@fail=0; \
-	for step in lint unit sanity collection preflight images scenario-server scenario-server-pip; do \
+	for step in lint unit sanity collection preflight images $(addprefix scenario-,$(SCENARIOS)); do \
 	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
 	done; \
 	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \

@@ -1,0 +1,96 @@
+"""The Flask example and a PyPI app, each in its own daemon group, user and venv."""
+
+import json
+
+import pytest
+from apptest import daemon_processes, distro_python, http, http_json
+
+ROOT = "/srv/modwsgi"
+
+
+def test_flask_app_answers_with_its_environment(host):
+    body = http_json(host, "/", "hello.test")
+    assert body["app"] == "flask-example"
+    assert body["greeting"] == "Bonjour"  # env reached os.environ before import
+    assert body["secret_configured"] is True  # so did secret_env
+    assert body["user"] == "wsgi-hello"
+    assert body["python"] == distro_python(host)
+
+
+def test_flask_static_files_are_served_by_apache(host):
+    resp = http(host, "/static/style.css", "hello.test")
+    assert resp["status"] == 200
+    assert resp["headers"]["Content-Type"].startswith("text/css")
+    assert resp["body"] == host.file(ROOT + "/hello/current/src/hello/static/style.css").content_string
+
+
+def test_pypi_app_answers_from_site_packages(host):
+    resp = http(host, "/", "info.test")
+    assert resp["status"] == 200
+    assert "WSGI Information" in resp["body"]
+    assert "/srv/modwsgi/wsgiinfo/current/venv" in resp["body"]
+
+
+@pytest.mark.parametrize("name,user,count", [("hello", "wsgi-hello", 2), ("wsgiinfo", "wsgi-wsgiinfo", 1)])
+def test_daemon_processes_run_as_the_app_user(host, name, user, count):
+    procs = daemon_processes(host, name)
+    assert len(procs) == count
+    assert {p[0] for p in procs} == {user}
+    assert host.user(user).uid != 0
+    assert user != "www-data"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hello.wsgi",
+        "/wsgi/hello.wsgi",
+        "/srv/modwsgi/hello/wsgi/hello.wsgi",
+        "/hello/__init__.py",
+        "/static/../__init__.py",
+        "/venv/bin/python",
+        "/current/venv/pyvenv.cfg",
+        "/env.json",
+        "/secret_env.json",
+    ],
+)
+def test_code_venv_and_env_files_are_not_served(host, path):
+    assert http(host, path, "hello.test")["status"] == 404
+
+
+def test_paths_above_the_document_root_are_refused(host):
+    assert http(host, "/static/../../requirements.txt", "hello.test")["status"] == 400
+
+
+def test_secret_env_file_is_private(host):
+    f = host.file(ROOT + "/hello/secret_env.json")
+    assert f.mode == 0o640
+    assert f.user == "root"
+    assert f.group == "wsgi-hello"
+    assert json.loads(f.content_string) == {"SECRET_TOKEN": "molecule-secret-value"}
+    # Nothing world-readable holds the secret.
+    out = host.run("grep -rl molecule-secret-value /srv/modwsgi /etc/apache2 /var/log/apache2")
+    leaks = [p for p in out.stdout.split() if host.file(p).mode & 0o004]
+    assert leaks == []
+
+
+def test_release_layout(host):
+    current = host.file(ROOT + "/hello/current")
+    assert current.is_symlink
+    assert current.linked_to.startswith(ROOT + "/hello/releases/")
+    release = host.file(current.linked_to)
+    assert release.user == "wsgi-hello"
+    assert host.file(current.linked_to + "/.modwsgi-release").exists
+    assert host.file(current.linked_to + "/venv/bin/python").exists
+    # One release: an unchanged source made no new one on the idempotence run.
+    assert len(host.file(ROOT + "/hello/releases").listdir()) == 1
+
+
+def test_vhost_is_enabled_the_debian_way(host):
+    link = host.file("/etc/apache2/sites-enabled/modwsgi-hello.test-80.conf")
+    assert link.is_symlink
+    assert link.linked_to == "/etc/apache2/sites-available/modwsgi-hello.test-80.conf"
+    conf = host.file(link.linked_to).content_string
+    assert "WSGIDaemonProcess hello " in conf
+    assert "process-group=hello application-group=%{GLOBAL}" in conf
+    assert "python-home=/srv/modwsgi/hello/current/venv" in conf

@@ -1,0 +1,109 @@
+"""Bad app input stops the app role before it changes anything, naming the variable."""
+
+import copy
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+EXAMPLES = HERE.parent.parent / "examples"
+
+GOOD = {
+    "name": "hello",
+    "server_name": "hello.example.com",
+    "entry_point": "hello:app",
+    "source": {"type": "dir", "path": str(EXAMPLES / "flask_app")},
+}
+
+
+def app(**changes):
+    entry = copy.deepcopy(GOOD)
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    return entry
+
+
+CASES = {
+    "name-slash": ([app(name="a/b")], ["modwsgi_apps[0]", ".name", "lowercase letters"]),
+    "name-dotdot": ([app(name="..")], ["modwsgi_apps[0]", ".name"]),
+    "name-space": ([app(name="my app")], ["modwsgi_apps[0]", ".name"]),
+    "name-missing": ([app(name=None)], ["modwsgi_apps", "name"]),
+    "duplicate-name": ([app(), app(server_name="other.example.com")], ["modwsgi_apps", "'hello' is used by 2 apps"]),
+    "duplicate-url": ([app(), app(name="other")], ["modwsgi_apps", "hello.example.com:80:/", "own mount"]),
+    "server-name": ([app(server_name="bad name")], ["modwsgi_apps[0] (hello).server_name", "host name"]),
+    "port-range": ([app(port=70000)], ["modwsgi_apps[0] (hello).port", "between 1 and 65535"]),
+    "port-type": ([app(port="eighty")], ["modwsgi_apps", "port", "int"]),
+    "mount-slash": ([app(mount="api")], ["modwsgi_apps[0] (hello).mount", "starting with '/'"]),
+    "mount-trailing": ([app(mount="/api/")], ["modwsgi_apps[0] (hello).mount", "trailing"]),
+    "entry-callable": ([app(entry_point="hello")], ["modwsgi_apps[0] (hello).entry_point", "package.module:callable"]),
+    "source-missing-path": (
+        [app(source={"type": "dir", "path": "/nonexistent/app"})],
+        ["modwsgi_apps[0] (hello).source.path", "existing directory on the controller"],
+    ),
+    "source-type": ([app(source={"type": "svn", "path": "/tmp"})], ["modwsgi_apps", "type", "dir, git, archive, pypi"]),
+    "archive-format": (
+        [app(source={"type": "archive", "url": "https://example.com/app.rar"})],
+        ["modwsgi_apps[0] (hello).source", ".tar.gz"],
+    ),
+    "unknown-key": ([app(procs=2)], ["modwsgi_apps", "procs"]),
+    "processes-zero": ([app(processes=0)], ["modwsgi_apps[0] (hello).processes", "at least 1"]),
+    "keep-negative": ([app(keep_releases=-1)], ["modwsgi_apps[0] (hello).keep_releases", "at least 1"]),
+    "user-root": ([app(user="root")], ["modwsgi_apps[0] (hello).user", "never as root"]),
+    "tls-no-key": ([app(tls={"cert": "/etc/ssl/certs/a.pem"})], ["modwsgi_apps", "key"]),
+    "static-url": ([app(static=[{"url": "static", "path": "hello/static"}])], ["modwsgi_apps[0] (hello).static[0].url"]),
+    "env-name": ([app(env={"BAD-NAME": "x"})], ["modwsgi_apps[0] (hello).env", "BAD-NAME"]),
+    "health-path": ([app(health_check={"path": "health"})], ["modwsgi_apps[0] (hello).health_check.path"]),
+    "requirements-escape": ([app(requirements="../secrets.txt")], ["modwsgi_apps[0] (hello).requirements"]),
+    "mode": ([app(mode="threaded")], ["modwsgi_apps", "mode", "daemon, embedded"]),
+    "apps-type": ({"name": "hello"}, ["modwsgi_apps", "list"]),
+}
+
+
+def run_role(apps):
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    proc = subprocess.run(
+        ["ansible-playbook", "--check", "-e", json.dumps({"modwsgi_apps": apps}), str(HERE / "app_preflight.yml")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return proc, json.loads(proc.stdout)
+
+
+def task_results(report):
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            yield task["task"], task["hosts"].get("localhost", {})
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_app_fails_in_preflight(case):
+    apps, expected = CASES[case]
+    proc, report = run_role(apps)
+    assert proc.returncode != 0, "the run did not fail"
+    failures = [(task, result) for task, result in task_results(report) if result.get("failed")]
+    assert len(failures) == 1, failures
+    failed_task, result = failures[0]
+    path = failed_task["path"]
+    assert "/roles/app/tasks/preflight/" in path or "Validating arguments against arg spec" in failed_task["name"], failed_task
+    for fragment in expected:
+        assert fragment in result.get("msg", ""), result.get("msg")
+    changed = [task["name"] for task, res in task_results(report) if res.get("changed")]
+    assert changed == []
+    ran = [task["name"] for task, res in task_results(report) if res]
+    assert not [name for name in ran if "Create" in name or "Write" in name or "Install" in name], ran
+
+
+def test_good_app_passes_preflight():
+    proc, report = run_role([GOOD])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    ran = [task["name"] for task, res in task_results(report) if res]
+    assert "modwsgi.deploy.app : Check every app's keys" in ran
