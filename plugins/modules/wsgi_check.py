@@ -73,6 +73,12 @@ options:
       - Environment variables set in C(os.environ) before the entry module is located and imported. Values are
         converted to strings.
       - Variables of the module's environment whose names start with C(PYTHON) are not passed on.
+      - Use O(secret_env) for values that must not appear in the output.
+    type: dict
+    default: {}
+  secret_env:
+    description:
+      - Like O(env), for secrets; set after O(env), so a name in both takes this value.
       - The values are never returned, and Ansible hides every other place in the output where one of them
         appears. Values shorter than three characters and the words V(true), V(false), V(yes), V(no), V(on),
         V(off), V(none) and V(null) (in any case) are not hidden there, as they cannot be secrets and hiding them
@@ -178,6 +184,7 @@ EXAMPLES = r"""
     expected_status: [200]
     env:
       DJANGO_SETTINGS_MODULE: shop.settings.production
+    secret_env:
       DJANGO_SECRET_KEY: "{{ vault_shop_secret_key }}"
     timeout: 60
   become: true
@@ -742,7 +749,7 @@ if __name__ == '__main__':
 '''
 
 TAIL_LINES = 20
-# env values that are not hidden in the output (see relax_masking).
+# secret_env values that are not hidden in the output (see relax_masking).
 TRIVIAL_VALUES = frozenset(['true', 'false', 'yes', 'no', 'on', 'off', 'none', 'null'])
 OUTPUT_TAIL_BYTES = 16384
 MAX_RESULT_BYTES = 4 * 1024 * 1024
@@ -1030,10 +1037,11 @@ def run_check(module):
         raise CheckFailed('arguments', to_native(exc))
     if params['timeout'] < 1:
         raise CheckFailed('arguments', 'timeout must be at least 1 second, not %d.' % params['timeout'])
-    for name, value in env_strings(params['env']).items():
-        if not name or '=' in name or '\x00' in name or '\x00' in value:
-            raise CheckFailed('arguments', 'env: %r is not a valid environment variable name, or its value contains '
-                                           'a NUL character.' % name)
+    for option in ('env', 'secret_env'):
+        for name, value in env_strings(params[option]).items():
+            if not name or '=' in name or '\x00' in name or '\x00' in value:
+                raise CheckFailed('arguments', '%s: %r is not a valid environment variable name, or its value '
+                                               'contains a NUL character.' % (option, name))
     for code in params['expected_status']:
         if not 100 <= code <= 599:
             raise CheckFailed('arguments', 'expected_status: %d is not an HTTP status code.' % code)
@@ -1045,7 +1053,7 @@ def run_check(module):
         'attrs': attrs,
         'python_path': params['python_path'],
         'cwd': working_directory(params['chdir'], user),
-        'env': env_strings(params['env']),
+        'env': dict(env_strings(params['env']), **env_strings(params['secret_env'])),
         'request': request,
     }
     result, output, timed_out, returncode = run_child(interpreter, child_params, user, params['timeout'])
@@ -1159,16 +1167,17 @@ def run_check(module):
 
 
 def relax_masking(module):
-    """Stop Ansible from hiding trivial env values ('1', 'on', 'true') everywhere in the output.
+    """Stop Ansible from hiding trivial secret_env values ('1', 'on', 'true') everywhere in the output.
 
-    They cannot be secrets, and hiding them garbles status lines, line numbers and versions. All env values stay
-    hidden in the returned invocation.
+    They cannot be secrets, and hiding them garbles status lines, line numbers and versions. All secret_env values
+    stay hidden in the returned invocation.
     """
-    for value in env_strings(module.params['env']).values():
+    for value in env_strings(module.params['secret_env']).values():
         if len(value) < 3 or value.lower() in TRIVIAL_VALUES:
             module.no_log_values.discard(value)
     module_args = dict(module.params)
-    module_args['env'] = dict((name, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER') for name in module.params['env'] or {})
+    module_args['secret_env'] = dict(
+        (name, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER') for name in module.params['secret_env'] or {})
     return {'module_args': module_args}
 
 
@@ -1180,7 +1189,8 @@ def main():
             entry_point=dict(type='str', required=True),
             python_path=dict(type='list', elements='path', default=[]),
             chdir=dict(type='path'),
-            env=dict(type='dict', default={}, no_log=True),
+            env=dict(type='dict', default={}),
+            secret_env=dict(type='dict', default={}, no_log=True),
             run_as=dict(type='str'),
             path=dict(type='str', default='/'),
             host=dict(type='str', default='localhost'),

@@ -731,7 +731,8 @@ def test_env_reaches_os_environ_before_import(tmp_path, run_module):
                                       ("X-Argv", repr(__import__("sys").argv))])
             return [b""]
         '''})
-    result = run_module(check_args(src, 'hello:app', env={'MODE': 'production', 'API_TOKEN': 's3cr3t-value'}))
+    result = run_module(check_args(src, 'hello:app', env={'MODE': 'production', 'API_TOKEN': 'overridden'},
+                                   secret_env={'API_TOKEN': 's3cr3t-value'}))
     assert isinstance(result, AnsibleExitJson), result.result
     headers = dict(result.result['headers'])
     assert headers['X-Mode'] == 'production'
@@ -739,8 +740,8 @@ def test_env_reaches_os_environ_before_import(tmp_path, run_module):
     assert headers['X-Argv'] == "['mod_wsgi']"
 
 
-def test_env_values_are_never_returned(tmp_path, capsys):
-    # The real exit path (no patching): Ansible masks the no_log values of env in the output.
+def test_secret_env_values_are_never_returned(tmp_path, capsys):
+    # The real exit path (no patching): Ansible masks the no_log values of secret_env in the output.
     src = make_app(tmp_path, {'hello.py': '''\
         import os
 
@@ -748,7 +749,8 @@ def test_env_values_are_never_returned(tmp_path, capsys):
             start_response("500 Internal Server Error", [])
             return [("token=" + os.environ["API_TOKEN"]).encode()]
         '''})
-    args = check_args(src, 'hello:app', env={'API_TOKEN': 's3cr3t-value', 'DEBUG': '0', 'FEATURE': 'On'})
+    args = check_args(src, 'hello:app', env={'APP_NAME': 'hello'},
+                      secret_env={'API_TOKEN': 's3cr3t-value', 'DEBUG': '0', 'FEATURE': 'On'})
     with module_args(args):
         with pytest.raises(SystemExit):
             wsgi_check.main()
@@ -760,8 +762,11 @@ def test_env_values_are_never_returned(tmp_path, capsys):
     assert 'token=********' in result['msg']
     # Trivial values are not hidden everywhere (that would garble "500"), but never returned as such.
     assert result['status'] == '500 Internal Server Error'
-    assert result['invocation']['module_args']['env'] == dict.fromkeys(
+    assert result['invocation']['module_args']['secret_env'] == dict.fromkeys(
         ['API_TOKEN', 'DEBUG', 'FEATURE'], 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER')
+    # Plain env values are not secrets: an app name in paths and messages stays readable.
+    assert result['invocation']['module_args']['env'] == {'APP_NAME': 'hello'}
+    assert 'hello.py' in out
 
 
 def test_python_path_is_used(tmp_path, run_module):
@@ -806,6 +811,7 @@ def test_entry_point_format_errors(tmp_path, run_module, entry_point, fragment):
     ({'expected_status': [2000]}, 'expected_status'),
     ({'script_name': 'api'}, 'script_name'),
     ({'env': {'A=B': 'x'}}, 'env'),
+    ({'secret_env': {'A=B': 'x'}}, 'secret_env'),
 ])
 def test_argument_errors(run_module, args, fragment):
     args = dict({'python': sys.executable, 'entry_point': 'hello:app'}, **args)
