@@ -1,10 +1,7 @@
 """Bad app input stops the app role before it changes anything, naming the variable."""
 
 import copy
-import json
-import os
 import pathlib
-import subprocess
 
 import pytest
 
@@ -65,45 +62,25 @@ CASES = {
 }
 
 
-def run_role(apps):
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    proc = subprocess.run(
-        ["ansible-playbook", "--check", "-e", json.dumps({"modwsgi_apps": apps}), str(HERE / "app_preflight.yml")],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return proc, json.loads(proc.stdout)
-
-
-def task_results(report):
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            yield task["task"], task["hosts"].get("localhost", {})
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_app_fails_in_preflight(case):
+def test_bad_app_fails_in_preflight(run_playbook, case):
     apps, expected = CASES[case]
-    proc, report = run_role(apps)
-    assert proc.returncode != 0, "the run did not fail"
-    failures = [(task, result) for task, result in task_results(report) if result.get("failed")]
+    run = run_playbook("app_preflight.yml", {"modwsgi_apps": apps})
+    assert run.proc.returncode != 0, "the run did not fail"
+    failures = run.failures()
     assert len(failures) == 1, failures
     failed_task, result = failures[0]
     path = failed_task["path"]
     assert "/roles/app/tasks/preflight/" in path or "Validating arguments against arg spec" in failed_task["name"], failed_task
     for fragment in expected:
         assert fragment in result.get("msg", ""), result.get("msg")
-    changed = [task["name"] for task, res in task_results(report) if res.get("changed")]
-    assert changed == []
-    ran = [task["name"] for task, res in task_results(report) if res]
+    assert run.changed() == []
+    ran = run.ran()
     assert not [name for name in ran if "Create" in name or "Write" in name or "Install" in name], ran
 
 
-def test_good_app_passes_preflight():
-    proc, report = run_role([GOOD])
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    ran = [task["name"] for task, res in task_results(report) if res]
+def test_good_app_passes_preflight(run_playbook):
+    run = run_playbook("app_preflight.yml", {"modwsgi_apps": [GOOD]})
+    assert run.proc.returncode == 0, run.proc.stdout[-3000:]
+    ran = run.ran()
     assert "modwsgi.deploy.app : Check every app's keys" in ran

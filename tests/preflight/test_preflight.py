@@ -6,14 +6,7 @@ would be valid. A task that could change the host never starts: the run must end
 inside argument validation or the preflight task file.
 """
 
-import json
-import os
-import pathlib
-import subprocess
-
 import pytest
-
-HERE = pathlib.Path(__file__).resolve().parent
 
 CASES = {
     "unsupported-os": (
@@ -51,37 +44,17 @@ ALLOWED_TASKS = {
 }
 
 
-def run_role(extra_vars, only_always=False):
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_LIBRARY=str(HERE / "library"))
-    proc = subprocess.run(
-        ["ansible-playbook", "--check", "-e", json.dumps(extra_vars), str(HERE / "preflight.yml")]
-        # No such tag: only argument validation and preflight (tagged always) run.
-        + (["--tags", "modwsgi_preflight_only"] if only_always else []),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return proc, json.loads(proc.stdout)
-
-
-def task_results(report):
-    for play in report["plays"]:
-        for task in play["tasks"]:
-            yield task["task"], task["hosts"].get("localhost", {})
-
-
-def task_names(report):
-    return [task["name"] for task, result in task_results(report) if result is not None]
+def run_role(run_playbook, extra_vars, only_always=False):
+    # No such tag: only argument validation and preflight (tagged always) run.
+    return run_playbook("preflight.yml", extra_vars, ["--tags", "modwsgi_preflight_only"] if only_always else [])
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_input_fails_before_any_change(case):
+def test_bad_input_fails_before_any_change(run_playbook, case):
     extra_vars, expected = CASES[case]
-    proc, report = run_role(extra_vars)
-    assert proc.returncode != 0, "the run did not fail"
-    failures = [(task, result) for task, result in task_results(report) if result.get("failed")]
+    run = run_role(run_playbook, extra_vars)
+    assert run.proc.returncode != 0, "the run did not fail"
+    failures = run.failures()
     assert len(failures) == 1, failures
     failed_task, result = failures[0]
     assert failed_task["path"].rsplit("/", 1)[-1].startswith(("preflight.yml", "main.yml")), failed_task
@@ -89,18 +62,17 @@ def test_bad_input_fails_before_any_change(case):
     message = "\n".join([result.get("msg", "")] + [item.get("msg", "") for item in result.get("results", []) if item.get("failed")])
     for fragment in expected:
         assert fragment in message, message
-    ran = task_names(report)
+    ran = run.ran()
     role_tasks = [name for name in ran if name not in ALLOWED_TASKS]
     for name in role_tasks:
         assert name.startswith("modwsgi.deploy.server : ") or name in ALLOWED_TASKS, name
-    changed = [task["name"] for task, result in task_results(report) if result.get("changed")]
-    assert changed == []
+    assert run.changed() == []
 
 
-def test_preflight_passes_good_input():
+def test_preflight_passes_good_input(run_playbook):
     """The control case: valid input passes argument validation and every preflight check."""
-    proc, report = run_role({"modwsgi_install_method": "package", "modwsgi_mpm": "event"}, only_always=True)
-    assert proc.returncode == 0, proc.stdout[-2000:]
-    ran = task_names(report)
+    run = run_role(run_playbook, {"modwsgi_install_method": "package", "modwsgi_mpm": "event"}, only_always=True)
+    assert run.proc.returncode == 0, run.proc.stdout[-2000:]
+    ran = run.ran()
     assert "modwsgi.deploy.server : Fail on an unsupported OS family" in ran, ran
     assert "modwsgi.deploy.server : Check path variables" in ran, ran

@@ -1,14 +1,17 @@
 """The README's variable tables and the roles' argument_specs must not drift apart."""
 
+import json
 import pathlib
 import re
 
+import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def readme_table(marker):
+def readme_table(marker, row=r"^\| `(modwsgi_\w+)` \| `([^`]*)` \|"):
+    """The rows of the README table after `<!-- marker: ... -->`, as the groups of `row`."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     start = text.index("<!-- %s:" % marker)
     rows = []
@@ -17,9 +20,9 @@ def readme_table(marker):
             if rows:
                 break
             continue
-        match = re.match(r"^\| `(modwsgi_\w+)` \| `([^`]*)` \|", line)
+        match = re.match(row, line)
         if match:
-            rows.append((match.group(1), match.group(2)))
+            rows.append(match.groups())
     return rows
 
 
@@ -32,62 +35,42 @@ def defaults(role):
     return yaml.safe_load((ROOT / "roles" / role / "defaults" / "main.yml").read_text(encoding="utf-8"))
 
 
-def test_server_variables_match_argument_specs():
-    documented = [row[0] for row in readme_table("server-variables")]
-    assert sorted(documented) == sorted(spec_options("server"))
+ROLES = ["server", "app"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_variables_match_argument_specs(role):
+    documented = [row[0] for row in readme_table("%s-variables" % role)]
+    assert sorted(documented) == sorted(spec_options(role))
     assert len(documented) == len(set(documented))
 
 
-def test_server_defaults_match_argument_specs():
-    options = spec_options("server")
-    role_defaults = defaults("server")
+@pytest.mark.parametrize("role", ROLES)
+def test_defaults_match_argument_specs(role):
+    options = spec_options(role)
+    role_defaults = defaults(role)
     assert sorted(role_defaults) == sorted(options)
     for name, option in options.items():
         assert option.get("default") == role_defaults[name], name
 
 
-def test_readme_shows_each_scalar_default():
-    role_defaults = defaults("server")
-    for name, shown in readme_table("server-variables"):
+@pytest.mark.parametrize("role", ROLES)
+def test_readme_shows_each_scalar_default(role):
+    role_defaults = defaults(role)
+    for name, shown in readme_table("%s-variables" % role):
         value = role_defaults[name]
         if isinstance(value, bool):
             assert shown == str(value).lower(), name
         elif isinstance(value, str):
             assert shown in (value, '""' if value == "" else value), name
-
-
-def test_app_variables_match_argument_specs():
-    documented = [row[0] for row in readme_table("app-variables")]
-    assert sorted(documented) == sorted(spec_options("app"))
-    assert len(documented) == len(set(documented))
-
-
-def test_app_defaults_match_argument_specs():
-    options = spec_options("app")
-    role_defaults = defaults("app")
-    assert sorted(role_defaults) == sorted(options)
-    for name, option in options.items():
-        assert option.get("default") == role_defaults[name], name
-
-
-def app_keys_table():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    start = text.index("<!-- app-keys:")
-    keys = []
-    for line in text[start:].splitlines()[1:]:
-        if not line.startswith("|"):
-            if keys:
-                break
-            continue
-        match = re.match(r"^\| `(\w+)` \| `[^`]+`", line)
-        if match:
-            keys.append(match.group(1))
-    return keys
+        elif isinstance(value, (list, dict)) and not value:
+            assert shown == json.dumps(value), name
 
 
 def test_every_app_key_is_documented_with_an_example():
     app_keys = spec_options("app")["modwsgi_apps"]["options"]
-    assert sorted(app_keys_table()) == sorted(app_keys)
+    documented = [row[0] for row in readme_table("app-keys", r"^\| `(\w+)` \| `[^`]+`")]
+    assert sorted(documented) == sorted(app_keys)
 
 
 def test_app_defaults_accept_every_app_key_but_name():

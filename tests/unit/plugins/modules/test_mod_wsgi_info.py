@@ -6,21 +6,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
-import json
 import os
 
 import pytest
 
-from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.modwsgi.deploy.plugins.modules import mod_wsgi_info
-
-try:  # ansible-core >= 2.19
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # pragma: no cover - older ansible-core
-    patch_module_args = None
+from ansible_collections.modwsgi.deploy.tests.unit.plugins.modules.module_harness import (
+    AnsibleExitJson, AnsibleFailJson, module_args)
 
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
@@ -309,32 +303,6 @@ def test_python_version_ldd_and_unknown(tmp_path):
 # ---------------------------------------------------------------------------
 # main() end to end with a faked host
 # ---------------------------------------------------------------------------
-
-class AnsibleExitJson(Exception):
-    def __init__(self, kwargs):
-        super(AnsibleExitJson, self).__init__(kwargs)
-        self.result = kwargs
-
-
-class AnsibleFailJson(Exception):
-    def __init__(self, kwargs):
-        super(AnsibleFailJson, self).__init__(kwargs)
-        self.result = kwargs
-
-
-@contextlib.contextmanager
-def module_args(args):
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-    else:  # pragma: no cover - ansible-core < 2.19
-        old = basic._ANSIBLE_ARGS
-        basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
-        try:
-            yield
-        finally:
-            basic._ANSIBLE_ARGS = old
-
 
 class FakeHost(object):
     """Commands available on the fake target and the output they produce."""
