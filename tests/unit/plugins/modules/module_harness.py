@@ -11,6 +11,8 @@ __metaclass__ = type
 import contextlib
 import json
 
+import pytest
+
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
@@ -45,3 +47,30 @@ def module_args(args):
             yield
         finally:
             basic._ANSIBLE_ARGS = old
+
+
+def _exit_json(module_self, **kwargs):
+    raise AnsibleExitJson(kwargs)
+
+
+def _fail_json(module_self, *args, **kwargs):
+    if args:
+        kwargs['msg'] = args[0]
+    raise AnsibleFailJson(kwargs)
+
+
+def run_main(monkeypatch, module, args, warnings, **methods):
+    """Run `module.main()` with `args`; return the AnsibleExitJson or AnsibleFailJson it ended with.
+
+    Warnings go to the `warnings` list; `methods` replace further AnsibleModule methods (e.g. run_command).
+    """
+    cls = module.AnsibleModule
+    monkeypatch.setattr(cls, 'exit_json', _exit_json)
+    monkeypatch.setattr(cls, 'fail_json', _fail_json)
+    monkeypatch.setattr(cls, 'warn', lambda self, warning: warnings.append(warning))
+    for name, method in methods.items():
+        monkeypatch.setattr(cls, name, method)
+    with module_args(args):
+        with pytest.raises((AnsibleExitJson, AnsibleFailJson)) as excinfo:
+            module.main()
+    return excinfo.value

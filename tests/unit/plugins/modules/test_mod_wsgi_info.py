@@ -14,7 +14,7 @@ from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.modwsgi.deploy.plugins.modules import mod_wsgi_info
 from ansible_collections.modwsgi.deploy.tests.unit.plugins.modules.module_harness import (
-    AnsibleExitJson, AnsibleFailJson, module_args)
+    AnsibleExitJson, AnsibleFailJson, run_main)
 
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'fixtures')
@@ -331,25 +331,9 @@ class FakeHost(object):
 
 @pytest.fixture
 def run_module(monkeypatch):
-    def exit_json(module_self, **kwargs):
-        raise AnsibleExitJson(kwargs)
-
-    def fail_json(module_self, *args, **kwargs):
-        if args:
-            kwargs['msg'] = args[0]
-        raise AnsibleFailJson(kwargs)
-
     def run(host, args=None):
-        cls = mod_wsgi_info.AnsibleModule
-        monkeypatch.setattr(cls, 'exit_json', exit_json)
-        monkeypatch.setattr(cls, 'fail_json', fail_json)
-        monkeypatch.setattr(cls, 'warn', lambda self, warning: host.warnings.append(warning))
-        monkeypatch.setattr(cls, 'get_bin_path', host.get_bin_path)
-        monkeypatch.setattr(cls, 'run_command', host.run_command)
-        with module_args(args or {}):
-            with pytest.raises((AnsibleExitJson, AnsibleFailJson)) as excinfo:
-                mod_wsgi_info.main()
-        return excinfo.value
+        return run_main(monkeypatch, mod_wsgi_info, args or {}, host.warnings,
+                        get_bin_path=host.get_bin_path, run_command=host.run_command)
 
     return run
 

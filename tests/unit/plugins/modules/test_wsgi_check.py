@@ -22,7 +22,7 @@ import pytest
 
 from ansible_collections.modwsgi.deploy.plugins.modules import wsgi_check
 from ansible_collections.modwsgi.deploy.tests.unit.plugins.modules.module_harness import (
-    AnsibleExitJson, AnsibleFailJson, module_args)
+    AnsibleExitJson, AnsibleFailJson, module_args, run_main)
 
 
 # ---------------------------------------------------------------------------
@@ -334,24 +334,10 @@ def test_child_environment_drops_python_variables(monkeypatch):
 def run_module(monkeypatch):
     warnings = []
 
-    def exit_json(module_self, **kwargs):
-        raise AnsibleExitJson(kwargs)
-
-    def fail_json(module_self, *args, **kwargs):
-        if args:
-            kwargs['msg'] = args[0]
-        raise AnsibleFailJson(kwargs)
-
     def run(args):
-        cls = wsgi_check.AnsibleModule
-        monkeypatch.setattr(cls, 'exit_json', exit_json)
-        monkeypatch.setattr(cls, 'fail_json', fail_json)
-        monkeypatch.setattr(cls, 'warn', lambda self, warning: warnings.append(warning))
-        with module_args(args):
-            with pytest.raises((AnsibleExitJson, AnsibleFailJson)) as excinfo:
-                wsgi_check.main()
-        excinfo.value.result['_warnings'] = warnings
-        return excinfo.value
+        result = run_main(monkeypatch, wsgi_check, args, warnings)
+        result.result['_warnings'] = warnings
+        return result
 
     return run
 
