@@ -14,13 +14,15 @@ export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
 # Every Molecule scenario, in the order `make test` runs them.
-SCENARIOS := server server_pip app multi_app tls rollback zero_downtime
+SCENARIOS := server server_pip app multi_app tls rollback zero_downtime fleet
 
-.PHONY: help venv docker images collection lint unit sanity preflight molecule test clean
+.PHONY: help venv docker images collection lint unit sanity preflight molecule test clean demo demo-clean
 
 help:
+	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
+	@echo "make demo-clean  remove the demo container"
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
-	@echo "make lint        yamllint + ansible-lint (production profile)"
+	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint"
 	@echo "make unit        pytest for the plugins"
 	@echo "make sanity      ansible-test sanity for the plugins"
 	@echo "make preflight   bad input fails before anything changes"
@@ -48,9 +50,14 @@ images: docker
 collection: venv
 	tests/scripts/install-collection.sh $(COLLECTIONS)
 
-lint: venv
+lint: venv changelog-lint
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production
+
+# The changelog fragments (changelogs/fragments/*.yml) in the form antsibull-changelog releases.
+.PHONY: changelog-lint
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
 
 unit: venv
 	$(BIN)/python -m pytest -q tests/unit
@@ -77,6 +84,20 @@ test: venv
 	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \
 	echo "$$(grep -c ' passed ' .cache/timings) passed, $$(grep -c ' FAILED ' .cache/timings) failed"; \
 	exit $$fail
+
+# The main job: the example Flask app deployed by modwsgi.deploy.site into a
+# local systemd container, answering on 127.0.0.1:8080. Re-running changes nothing.
+DEMO_URL := http://127.0.0.1:8080/
+
+demo: collection docker
+	@tests/images/build.sh 13
+	@tests/scripts/demo-container.sh start
+	ANSIBLE_PIPELINING=1 ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
+	  $(BIN)/ansible-playbook -i examples/inventory/demo.yml modwsgi.deploy.site
+	@$(BIN)/python tests/scripts/show-demo.py $(DEMO_URL)
+
+demo-clean:
+	@tests/scripts/demo-container.sh remove
 
 clean:
 	rm -rf .cache $(VENV) tests/output
