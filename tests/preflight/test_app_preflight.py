@@ -58,6 +58,14 @@ CASES = {
     "health-path": ([app(health_check={"path": "health"})], ["modwsgi_apps[0] (hello).health_check.path"]),
     "requirements-escape": ([app(requirements="../secrets.txt")], ["modwsgi_apps[0] (hello).requirements"]),
     "mode": ([app(mode="threaded")], ["modwsgi_apps", "mode", "daemon, embedded"]),
+    "daemon-options-user": (
+        [app(daemon_options={"user": "www-data"})],
+        ["modwsgi_apps[0] (hello).daemon_options.user", "the app's user key"],
+    ),
+    "daemon-options-python-home": (
+        [app(daemon_options={"python-home": "/opt/other"})],
+        ["modwsgi_apps[0] (hello).daemon_options.python-home", "the app's python key"],
+    ),
     "apps-type": ({"name": "hello"}, ["modwsgi_apps", "list"]),
 }
 

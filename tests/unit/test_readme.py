@@ -82,3 +82,19 @@ def test_app_defaults_accept_every_app_key_but_name():
 def test_rollback_entry_point_takes_the_same_options():
     spec = yaml.safe_load((ROOT / "roles" / "app" / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
     assert spec["argument_specs"]["rollback"]["options"] == spec["argument_specs"]["main"]["options"]
+
+
+def playbook_defaults():
+    """{variable: default} from every `modwsgi_x | default(...)` in the playbooks; all uses must agree."""
+    found = {}
+    for path in sorted((ROOT / "playbooks").rglob("*.yml")):
+        for name, value in re.findall(r"\b(modwsgi_\w+) \| default\(([^)]*)\)", path.read_text(encoding="utf-8")):
+            value = value.strip("'\"")
+            assert found.setdefault(name, value) == value, "%s has two defaults in playbooks/" % name
+    return found
+
+
+def test_playbook_variables_match_the_playbooks():
+    documented = dict(readme_table("playbook-variables"))
+    shown = {name: value.strip('"') for name, value in documented.items()}
+    assert shown == playbook_defaults()
