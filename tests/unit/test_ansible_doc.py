@@ -35,7 +35,6 @@ def ansible_doc_command():
         if candidate and os.access(str(candidate), os.X_OK):
             return str(candidate)
     pytest.fail("ansible-doc not found next to %s or in PATH" % sys.executable)
-    return None
 
 
 @pytest.fixture(scope="module")

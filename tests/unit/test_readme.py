@@ -79,9 +79,10 @@ def test_app_defaults_accept_every_app_key_but_name():
     assert sorted(default_keys) == sorted(k for k in app_keys if k != "name")
 
 
-def test_rollback_entry_point_takes_the_same_options():
+@pytest.mark.parametrize("entry_point", ["rollback", "preflight"])
+def test_app_entry_points_take_the_same_options(entry_point):
     spec = yaml.safe_load((ROOT / "roles" / "app" / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
-    assert spec["argument_specs"]["rollback"]["options"] == spec["argument_specs"]["main"]["options"]
+    assert spec["argument_specs"][entry_point]["options"] == spec["argument_specs"]["main"]["options"]
 
 
 def playbook_defaults():
