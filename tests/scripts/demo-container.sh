@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # The demo's target: a systemd container of the local Debian 13 test image,
 # named modwsgi-demo, with port 80 published on 127.0.0.1:8080 only.
+# The benchmarks start theirs the same way: MODWSGI_CONTAINER names it, and an
+# empty MODWSGI_DEMO_PORT publishes nothing.
 #   demo-container.sh start   create it, or start it again; wait for systemd
 #   demo-container.sh remove  remove it
 set -euo pipefail
-name=modwsgi-demo
+name=${MODWSGI_CONTAINER:-modwsgi-demo}
 image=modwsgi-test/debian:13
-port=${MODWSGI_DEMO_PORT:-8080}
+port=${MODWSGI_DEMO_PORT-8080}
 
 case "${1:-}" in
   start)
     if [ -z "$(docker ps -aq --filter "name=^${name}\$")" ]; then
-      echo "==> starting container $name ($image), http://127.0.0.1:$port/ -> its port 80"
+      publish=()
+      if [ -n "$port" ]; then
+        echo "==> starting container $name ($image), http://127.0.0.1:$port/ -> its port 80"
+        publish=(-p "127.0.0.1:$port:80")
+      else
+        echo "==> starting container $name ($image)"
+      fi
       docker run -d --name "$name" --hostname "$name" \
         --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
         -v /sys/fs/cgroup:/sys/fs/cgroup:ro \
-        -p "127.0.0.1:$port:80" \
+        "${publish[@]}" \
         "$image" /lib/systemd/systemd >/dev/null
     elif [ "$(docker inspect -f '{{.State.Running}}' "$name")" != true ]; then
       echo "==> starting the existing container $name"
