@@ -21,6 +21,7 @@ SCENARIOS := server server_pip app multi_app rollback zero_downtime fleet
 help:
 	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
 	@echo "make demo-clean  remove the demo container"
+	@echo "make bench-zero-downtime  ten releases under wrk load, bench/results/zero_downtime.md"
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
 	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint"
 	@echo "make unit        pytest for the plugins"
@@ -98,6 +99,13 @@ demo: collection docker
 
 demo-clean:
 	@tests/scripts/demo-container.sh remove
+
+# Benchmarks (bench/): each writes bench/results/<name>.md and reports its
+# targets as met or missed; a missed target is not a failure (not in make test).
+.PHONY: bench-zero-downtime
+bench-zero-downtime: collection docker
+	@tests/images/build.sh 13
+	bench/zero_downtime/run.sh
 
 clean:
 	rm -rf .cache $(VENV) tests/output

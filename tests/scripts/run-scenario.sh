@@ -8,6 +8,10 @@ scenario=$1
 here=$(cd "$(dirname "$0")" && pwd)
 log_dir=${MODWSGI_LOG_DIR:-.cache/logs}
 mkdir -p "$log_dir"
+# Absolute, for the verify step's tests that read these logs (tests/security).
+MODWSGI_LOG_DIR=$(cd "$log_dir" && pwd)
+export MODWSGI_LOG_DIR
+log_dir=$MODWSGI_LOG_DIR
 
 target=(-s "$scenario" --no-command-borders)
 # MODWSGI_PLATFORMS=registry adds the official-image platforms (needs a registry).
@@ -31,7 +35,10 @@ step destroy molecule destroy "${target[@]}" >/dev/null
 step create molecule create "${target[@]}"
 step prepare molecule prepare "${target[@]}"
 step "check before converge (must succeed)" molecule converge "${target[@]}" -- --check
-step converge molecule converge "${target[@]}"
+# Verbose and with diffs, so the log shows whatever a user's -v --diff run would.
+converge_log="$log_dir/$scenario-converge.log"
+step "converge (-v --diff)" \
+  bash -o pipefail -c 'molecule converge "$@" -- -v --diff 2>&1 | tee "'"$converge_log"'"' _ "${target[@]}"
 step idempotence molecule idempotence "${target[@]}"
 check_log="$log_dir/$scenario-check.log"
 step "check (--check --diff must report changed=0)" \

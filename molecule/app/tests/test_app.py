@@ -1,7 +1,5 @@
 """The Flask example and a PyPI app, each in its own daemon group, user and venv."""
 
-import json
-
 import pytest
 from apptest import daemon_processes, distro_python, http, http_json
 
@@ -38,40 +36,6 @@ def test_daemon_processes_run_as_the_app_user(host, name, user, count):
     assert {p[0] for p in procs} == {user}
     assert host.user(user).uid != 0
     assert user != "www-data"
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/hello.wsgi",
-        "/wsgi/hello.wsgi",
-        "/srv/modwsgi/hello/wsgi/hello.wsgi",
-        "/hello/__init__.py",
-        "/static/../__init__.py",
-        "/venv/bin/python",
-        "/current/venv/pyvenv.cfg",
-        "/env.json",
-        "/secret_env.json",
-    ],
-)
-def test_code_venv_and_env_files_are_not_served(host, path):
-    assert http(host, path, "hello.test")["status"] == 404
-
-
-def test_paths_above_the_document_root_are_refused(host):
-    assert http(host, "/static/../../requirements.txt", "hello.test")["status"] == 400
-
-
-def test_secret_env_file_is_private(host):
-    f = host.file(ROOT + "/hello/secret_env.json")
-    assert f.mode == 0o640
-    assert f.user == "root"
-    assert f.group == "wsgi-hello"
-    assert json.loads(f.content_string) == {"SECRET_TOKEN": "molecule-secret-value"}
-    # Nothing world-readable holds the secret.
-    out = host.run("grep -rl molecule-secret-value /srv/modwsgi /etc/apache2 /var/log/apache2")
-    leaks = [p for p in out.stdout.split() if host.file(p).mode & 0o004]
-    assert leaks == []
 
 
 def test_release_layout(host):

@@ -1,0 +1,106 @@
+"""Security probes against a host converged by molecule/app (the Flask example as hello.test,
+with secret_env), from its verify step (molecule/app lists this directory in
+additional_files_or_dirs). Every request is made inside the container."""
+
+import os
+import pathlib
+
+import pytest
+from apptest import daemon_processes, http
+
+ROOT = "/srv/modwsgi"
+SITE = "hello.test"
+SECRET = "molecule-secret-value"
+LOG_DIR = pathlib.Path(os.environ.get("MODWSGI_LOG_DIR", str(pathlib.Path(__file__).resolve().parents[2] / ".cache" / "logs")))
+
+
+def apache_worker_users(host):
+    """Users of the Apache processes that are neither root nor mod_wsgi daemons: the Apache user."""
+    out = host.check_output("ps -C apache2 -o user:32=,args=")
+    users = set()
+    for line in out.splitlines():
+        user, args = line.split(None, 1)
+        if user != "root" and not args.startswith("(wsgi:"):
+            users.add(user)
+    return users
+
+
+def test_daemon_processes_run_neither_as_root_nor_as_the_apache_user(host):
+    apache_users = apache_worker_users(host)
+    assert apache_users, "no Apache worker processes"
+    apache_uids = {host.user(user).uid for user in apache_users}
+    procs = daemon_processes(host, "hello")
+    assert procs, "no (wsgi:hello) daemon processes"
+    for user, pid in procs:
+        uid = int(host.file("/proc/%d/status" % pid).content_string.split("Uid:")[1].split()[0])
+        assert uid != 0, (pid, user)
+        assert uid not in apache_uids, (pid, user, apache_users)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hello.wsgi",
+        "/wsgi/hello.wsgi",
+        "/srv/modwsgi/hello/wsgi/hello.wsgi",
+        "/hello/__init__.py",
+        "/hello.py",
+        "/static/../__init__.py",
+        "/venv/bin/python",
+        "/venv/pyvenv.cfg",
+        "/current/venv/pyvenv.cfg",
+        "/env.json",
+        "/secret_env.json",
+        "/.env",
+    ],
+)
+def test_code_venv_and_env_files_answer_404(host, path):
+    assert http(host, path, SITE)["status"] == 404
+
+
+def test_paths_above_the_document_root_are_refused(host):
+    assert http(host, "/static/../../requirements.txt", SITE)["status"] == 400
+
+
+def test_no_directory_listings(host):
+    resp = http(host, "/static/", SITE)
+    assert resp["status"] in (403, 404), resp["status"]
+    assert "Index of" not in resp["body"]
+
+
+def test_server_header_carries_no_version(host):
+    headers = http(host, "/", SITE)["headers"]
+    assert headers["Server"] == "Apache"
+    assert "X-Powered-By" not in headers
+
+
+def test_trace_is_refused(host):
+    assert http(host, "/", SITE, method="TRACE")["status"] == 405
+
+
+def test_secret_env_file_is_private(host):
+    f = host.file(ROOT + "/hello/secret_env.json")
+    assert f.mode == 0o640
+    assert f.user == "root"
+    assert f.group == "wsgi-hello"
+    assert SECRET in f.content_string
+
+
+def test_no_world_readable_file_holds_a_secret_env_value(host):
+    # Every file on the container's root file system that holds the value.
+    out = host.run("find / -xdev -type f -size -4M -print0 | xargs -0 grep -lF -- %s", SECRET)
+    holders = out.stdout.split()
+    assert ROOT + "/hello/secret_env.json" in holders, (holders, out.stderr)  # the search works
+    readable = [path for path in holders if host.file(path).mode & 0o004]
+    assert readable == []
+
+
+@pytest.mark.parametrize("log", ["converge", "check"])
+def test_secret_env_values_never_appear_in_verbose_output(log):
+    # tests/scripts/run-scenario.sh runs the first converge with -v --diff and the
+    # check run with --check --diff, and keeps both logs.
+    path = LOG_DIR.resolve() / ("app-%s.log" % log)
+    assert path.exists(), "%s is missing: run the scenario with tests/scripts/run-scenario.sh app" % path
+    text = path.read_text()
+    assert "wsgi_files.yml" in text or "Write the app's" in text, "the log does not cover the app role"
+    assert SECRET not in text
