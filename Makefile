@@ -21,6 +21,7 @@ SCENARIOS := server server_pip app multi_app rollback zero_downtime fleet
 help:
 	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
 	@echo "make demo-clean  remove the demo container"
+	@echo "make bench-deploy  time converge, re-run and code-only redeploy (bench/results/deploy.md)"
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
 	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint"
 	@echo "make unit        pytest for the plugins"
@@ -98,6 +99,13 @@ demo: collection docker
 
 demo-clean:
 	@tests/scripts/demo-container.sh remove
+
+# Deploy speed against plain apt/pip installs, on fresh containers named
+# modwsgi-bench-deploy*: writes bench/results/deploy.md (see bench/deploy).
+.PHONY: bench-deploy
+bench-deploy: collection docker
+	@tests/images/build.sh 13
+	bench/deploy
 
 clean:
 	rm -rf .cache $(VENV) tests/output
