@@ -22,6 +22,7 @@ help:
 	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make bench-zero-downtime  ten releases under wrk load, bench/results/zero_downtime.md"
+	@echo "make bench-deploy  time converge, re-run and code-only redeploy (bench/results/deploy.md)"
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
 	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint"
 	@echo "make unit        pytest for the plugins"
@@ -102,10 +103,16 @@ demo-clean:
 
 # Benchmarks (bench/): each writes bench/results/<name>.md and reports its
 # targets as met or missed; a missed target is not a failure (not in make test).
-.PHONY: bench-zero-downtime
+.PHONY: bench-zero-downtime bench-deploy
 bench-zero-downtime: collection docker
 	@tests/images/build.sh 13
 	bench/zero_downtime/run.sh
+
+# Deploy speed against plain apt/pip installs, on fresh containers named
+# modwsgi-bench-deploy*: writes bench/results/deploy.md (see bench/deploy).
+bench-deploy: collection docker
+	@tests/images/build.sh 13
+	bench/deploy
 
 clean:
 	rm -rf .cache $(VENV) tests/output

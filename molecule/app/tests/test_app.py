@@ -50,6 +50,21 @@ def test_release_layout(host):
     assert len(host.file(ROOT + "/hello/releases").listdir()) == 1
 
 
+def test_release_venv_is_a_shared_venv(host):
+    # releases/<id>/venv -> ../../venvs/<fingerprint>, complete (its marker is
+    # there) and the app user's; the only one, as there is one release.
+    link = host.file(host.file(ROOT + "/hello/current").linked_to + "/venv")
+    assert link.is_symlink
+    venv = host.file(link.linked_to)
+    assert venv.path.startswith(ROOT + "/hello/venvs/")
+    assert venv.is_directory
+    assert venv.user == "wsgi-hello"
+    assert host.file(venv.path + "/.modwsgi-venv-" + venv.path.rsplit("/", 1)[1]).exists
+    assert host.file(ROOT + "/hello/venvs").listdir() == [venv.path.rsplit("/", 1)[1]]
+    # Handing the venv to the app user does not follow bin/python out of it.
+    assert host.file("/usr/bin/python3").user == "root"
+
+
 def test_vhost_is_enabled_the_debian_way(host):
     link = host.file("/etc/apache2/sites-enabled/modwsgi-hello.test-80.conf")
     assert link.is_symlink
