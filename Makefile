@@ -16,7 +16,7 @@ export ANSIBLE_NOCOLOR := 1
 # Every Molecule scenario, in the order `make test` runs them.
 SCENARIOS := server server_pip app multi_app rollback zero_downtime fleet
 
-.PHONY: help venv docker images collection lint unit sanity preflight molecule test clean demo demo-clean
+.PHONY: help venv docker images collection lint unit sanity preflight molecule test clean demo demo-clean bench-throughput
 
 help:
 	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
@@ -30,6 +30,7 @@ help:
 	@echo "make scenario-X  one Molecule scenario: $(SCENARIOS)"
 	@echo "make images      build the Debian 12/13 systemd test images"
 	@echo "make collection  build the collection tarball and install it into .cache/collections"
+	@echo "make bench-throughput  mod_wsgi (role defaults) vs gunicorn, nginx and a static file; bench/results/throughput.md"
 
 $(VENV)/.installed: requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -98,6 +99,14 @@ demo: collection docker
 
 demo-clean:
 	@tests/scripts/demo-container.sh remove
+
+# Requests/s and latency of the app role's defaults against the source guide's
+# configuration, gunicorn, nginx + gunicorn and a static file, in one Debian 13
+# container (removed afterwards unless MODWSGI_BENCH_KEEP=1). Writes
+# bench/results/throughput.md; a missed target is reported, not a failure.
+bench-throughput: collection docker
+	@tests/images/build.sh 13
+	bench/throughput/run
 
 clean:
 	rm -rf .cache $(VENV) tests/output
