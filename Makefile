@@ -22,6 +22,7 @@ help:
 	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make bench-zero-downtime  ten releases under wrk load, bench/results/zero_downtime.md"
+	@echo "make bench-throughput  mod_wsgi (role defaults) vs gunicorn, nginx and a static file; bench/results/throughput.md"
 	@echo "make bench-deploy  time converge, re-run and code-only redeploy (bench/results/deploy.md)"
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
 	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint"
@@ -103,7 +104,7 @@ demo-clean:
 
 # Benchmarks (bench/): each writes bench/results/<name>.md and reports its
 # targets as met or missed; a missed target is not a failure (not in make test).
-.PHONY: bench-zero-downtime bench-deploy
+.PHONY: bench-zero-downtime bench-deploy bench-throughput
 bench-zero-downtime: collection docker
 	@tests/images/build.sh 13
 	bench/zero_downtime/run.sh
@@ -113,6 +114,14 @@ bench-zero-downtime: collection docker
 bench-deploy: collection docker
 	@tests/images/build.sh 13
 	bench/deploy
+
+# Requests/s and latency of the app role's defaults against the source guide's
+# configuration, gunicorn, nginx + gunicorn and a static file, in one Debian 13
+# container (removed afterwards unless MODWSGI_BENCH_KEEP=1). Writes
+# bench/results/throughput.md; a missed target is reported, not a failure.
+bench-throughput: collection docker
+	@tests/images/build.sh 13
+	bench/throughput/run
 
 clean:
 	rm -rf .cache $(VENV) tests/output
