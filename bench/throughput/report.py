@@ -129,7 +129,7 @@ def main(raw_dir, result_file):
 
     text = "\n".join(out) + "\n"
     pathlib.Path(result_file).write_text(text, encoding="utf-8")
-    summary = text.split("## Every run")[0]
+    summary = text.split("## Every run", maxsplit=1)[0]
     print(summary.split("## Medians", 1)[1].strip())
     print("\nwritten to %s" % result_file)
 

@@ -55,7 +55,7 @@ def test_killed_daemon_processes_respawn_and_the_errors_stay_bounded(host):
         % (CONNECTIONS, DURATION, SITE),
     )
     time.sleep(3)
-    host.check_output("kill -9 " + " ".join(str(int(pid)) for _, pid in before))
+    host.check_output("kill -9 " + " ".join(str(int(proc[1])) for proc in before))
     wait_for(lambda: "requests in" in host.run("cat /root/wrk-kill.txt").stdout, DURATION + 20, "wrk's report")
     report = host.check_output("cat /root/wrk-kill.txt")
     counts = wrk_counts(report)
@@ -70,7 +70,7 @@ def test_killed_daemon_processes_respawn_and_the_errors_stay_bounded(host):
     assert counts["requests"] > 100, report
     wait_for(lambda: len(daemon_processes(host, "zero")) == len(before), 30, "the daemon processes to respawn")
     after = daemon_processes(host, "zero")
-    assert not {pid for _, pid in before} & {pid for _, pid in after}
+    assert not {proc[1] for proc in before} & {proc[1] for proc in after}
     assert http_json(host, "/", SITE)["app"] == "flask-example"
 
 
