@@ -72,24 +72,26 @@ def main(raw_dir, result_file):
     out.append("Written by `make bench-throughput` (bench/throughput/run); do not edit by hand.\n")
     out.append("- date: %s; CPUs (getconf _NPROCESSORS_ONLN in the container): **%s**" % (meta["date"], meta["cpus"]))
     out.append(
-        "- host load average (1, 5, 15 min) at the start of each round: "
-        + "; ".join(meta["round%d" % r] for r in range(1, rounds + 1))
+        "- CPU the rest of the machine used while the bench was idle (3 s before each round, and after the last),"
+        " in %% of all its CPUs: %s; %s%%"
+        % (", ".join(meta["round%d" % r] + "%" for r in range(1, rounds + 1)), meta["after"])
     )
-    out.append(
-        "- %s; mod_wsgi %s (Debian package); Python %s; Flask %s; gunicorn %s; nginx %s; %s"
-        % (meta["apache"], meta["mod_wsgi"], meta["python"], meta["flask"], meta["gunicorn"], meta["nginx"], meta["wrk"])
-    )
+    versions = [meta[k] for k in ("apache", "mod_wsgi", "python", "flask", "gunicorn", "nginx", "wrk")]
+    out.append("- %s; mod_wsgi %s (Debian package); Python %s; Flask %s; gunicorn %s; nginx %s; %s" % tuple(versions))
     out.append("- wrk inside the container: `%s`, %d interleaved rounds (a b c d e)" % (meta["wrk_args"], rounds))
     out.append("- (a) `WSGIDaemonProcess %s`" % meta["daemon_a"])
     out.append("- Apache MPM settings: `%s`" % meta["mpm"])
     out.append(
         "- setup (container start and deploy) %ss, whole run %ss" % (meta["setup_seconds"], meta["total_seconds"])
     )
+    slots = re.search(r"processes=(\d+) threads=(\d+)", meta["daemon_a"])
+    slots = int(slots.group(1)) * int(slots.group(2)) if slots else "?"
     out.append(
-        "\n32 connections over 2 wrk threads: more connections than the 10 request slots of (a)"
-        " and the 5 workers of (c), so every server is kept busy and queueing shows in p99,"
-        " yet few enough that wrk itself (sharing the CPUs) stays a small part of the load."
-        " The latency percentiles are wrk's own (--latency).\n"
+        "\nwrk's connections outnumber the %s request slots of (a) (processes x threads) and the %d workers"
+        " of (c), so every server is kept busy and queueing shows in p99; wrk shares the CPUs with the"
+        " servers, so it gets few threads. p50 and p99 are wrk's own (--latency). Every answer is"
+        " checked first (status 200, the same body) and wrk's bytes per request must match it.\n"
+        % (slots, 2 * int(meta["cpus"]) + 1)
     )
 
     out.append("## Medians\n")
@@ -115,14 +117,17 @@ def main(raw_dir, result_file):
     out.append("| target | ratio | wanted | |")
     out.append("|---|---:|---:|---|")
     for name, ratio, wanted, met in targets:
-        out.append("| %s | %.2f | %s %.1f | %s |" % (name, ratio, "<=" if "p99" in name else ">=", wanted, "met" if met else "**missed**"))
+        sign = "<=" if "p99" in name else ">="
+        out.append("| %s | %.2f | %s %.1f | %s |" % (name, ratio, sign, wanted, "met" if met else "**missed**"))
 
     out.append("\n## Every run (req/s, p50 ms, p99 ms)\n")
     out.append("| | " + " | ".join("round %d" % r for r in range(1, rounds + 1)) + " |")
     out.append("|---|" + "---|" * rounds)
     for v in VARIANTS:
         out.append("| (%s) | " % v + " | ".join("%.0f, %.2f, %.2f" % run[:3] for run in runs[v]) + " |")
-    errors = ["(%s) round %d: %s" % (v, r + 1, "; ".join(run[3])) for v in VARIANTS for r, run in enumerate(runs[v]) if run[3]]
+    errors = [
+        "(%s) round %d: %s" % (v, r + 1, "; ".join(run[3])) for v in VARIANTS for r, run in enumerate(runs[v]) if run[3]
+    ]
     if errors:
         out.append("\nwrk reported errors (socket errors are mostly keep-alive connections the server closed):\n")
         out.extend("- " + e for e in errors)
