@@ -87,11 +87,11 @@ def main(raw_dir, result_file):
     slots = re.search(r"processes=(\d+) threads=(\d+)", meta["daemon_a"])
     slots = int(slots.group(1)) * int(slots.group(2)) if slots else "?"
     out.append(
-        "\nwrk's connections outnumber the %s request slots of (a) (processes x threads) and the %d workers"
+        "\nwrk's connections outnumber the %s request slots of (a) (processes x threads) and the %s workers"
         " of (c), so every server is kept busy and queueing shows in p99; wrk shares the CPUs with the"
         " servers, so it gets few threads. p50 and p99 are wrk's own (--latency). Every answer is"
         " checked first (status 200, the same body) and wrk's bytes per request must match it.\n"
-        % (slots, 2 * int(meta["cpus"]) + 1)
+        % (slots, meta["workers_c"])
     )
 
     out.append("## Medians\n")
