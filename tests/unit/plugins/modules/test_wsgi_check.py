@@ -20,25 +20,25 @@ import time
 import pytest
 
 
+from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_check_child
 from ansible_collections.modwsgi.deploy.plugins.modules import wsgi_check
 from ansible_collections.modwsgi.deploy.tests.unit.plugins.modules.module_harness import (
     AnsibleExitJson, AnsibleFailJson, module_args, run_main)
 
 
 # ---------------------------------------------------------------------------
-# The child script: run in-process for its pure functions
+# The child script (module_utils/wsgi_check_child.py): its pure functions in-process
+# (more in tests/unit/plugins/module_utils/test_wsgi_check_child.py)
 # ---------------------------------------------------------------------------
 
 @pytest.fixture(scope='module')
 def child():
-    namespace = {'__name__': 'wsgi_check_child', '__file__': 'wsgi_check_child.py'}
-    exec(compile(wsgi_check.CHILD_SCRIPT, 'wsgi_check_child.py', 'exec'), namespace)  # pylint: disable=exec-used
-    return namespace
+    return vars(wsgi_check_child)
 
 
 @pytest.mark.parametrize('version', [(3, 6), (3, 8)])
 def test_child_script_is_valid_for_old_pythons(version):
-    ast.parse(wsgi_check.CHILD_SCRIPT, feature_version=version)
+    ast.parse(wsgi_check.child_source(), feature_version=version)
 
 
 def lines_of(child, source):
