@@ -24,6 +24,7 @@ COLLECTION = "modwsgi.deploy"
 PLUGINS = [
     ("module", "mod_wsgi_info", "modules/mod_wsgi_info.py", "> MODULE", {"apachectl", "apache_binary", "module_path"}),
     ("module", "wsgi_check", "modules/wsgi_check.py", "> MODULE", {"entry_point", "venv", "python", "run_as", "timeout"}),
+    ("module", "app_state", "modules/app_state.py", "> MODULE", {"root", "apps"}),
     ("filter", "daemon_options", "filter/daemon_options.py", "> FILTER", {"_input", "mod_wsgi_version", "context"}),
     ("lookup", "tree_checksum", "lookup/tree_checksum.py", "> LOOKUP", {"_terms", "exclude"}),
 ]

@@ -1,0 +1,694 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: modwsgi.deploy contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+DOCUMENTATION = r"""
+---
+module: app_state
+short_description: Read the deployed state of modwsgi.deploy applications
+version_added: 0.2.0
+description:
+  - Reads, in one call, everything about the applications of a host that the C(modwsgi.deploy.app) role needs to
+    decide what to change, for every application listed in O(apps).
+  - Each application lives in C(<root>/<name>), which holds C(releases/<id>) (complete once it contains the empty
+    file O(apps[].release_marker)), C(venvs/<fingerprint>) (complete once it contains the empty file
+    O(apps[].venv_marker_prefix) followed by the fingerprint), the relative symbolic links C(current) and
+    C(previous) (C(releases/<id>)) and, in each release, the relative symbolic link C(venv)
+    (C(../../venvs/<fingerprint>)).
+  - Every directory of C(releases) and C(venvs) is reported, complete or not, whatever its name. Symbolic links
+    in them are not releases or virtualenvs and are left out.
+  - Nothing below the application directory is followed when it is a symbolic link; links are only read. O(root)
+    and the application directory themselves may be symbolic links to directories. C(releases) or C(venvs) being
+    anything but a directory (a symbolic link, for example) fails the module, as the role could not work with it.
+  - A missing O(root) or application directory is no error; the application is then reported with
+    RV(apps.exists=false) and no releases or virtualenvs.
+  - Markers count only when they are regular files (not followed when they are symbolic links).
+  - The module never changes anything on the target. It fails when a directory it has to list or a file it has to
+    read cannot be read (run it as root), rather than report a state that is not there.
+author: modwsgi.deploy contributors (!UNKNOWN)
+options:
+  root:
+    description:
+      - Directory that holds one directory per application.
+      - Must be an absolute path.
+    type: path
+    required: true
+  apps:
+    description:
+      - The applications to report, each in C(<root>/<name>).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Name of the application, the name of its directory under O(root) and its key in RV(apps).
+          - Must be unique, not empty and contain no C(/); V(.) and V(..) are refused.
+        type: str
+        required: true
+      user:
+        description:
+          - Name of the user the application runs as, reported in RV(apps.user).
+          - When omitted, RV(apps.user) is V(null).
+        type: str
+      group:
+        description:
+          - Name of the application's group, reported in RV(apps.group).
+          - When omitted, RV(apps.group) is V(null).
+        type: str
+      files:
+        description:
+          - Files whose SHA-1 checksum is reported in RV(apps.files).
+          - Relative paths are taken relative to the application directory. The key in RV(apps.files) is the path
+            as given.
+          - A path that is missing, or is not a regular file (a symbolic link, which is not followed, or a
+            directory) is reported as V(null).
+        type: list
+        elements: path
+        default: []
+      dirs:
+        description:
+          - Paths whose type, owner, group and mode are reported in RV(apps.dirs), for example the directories the
+            role creates.
+          - Relative paths are taken relative to the application directory. The key in RV(apps.dirs) is the path as
+            given.
+          - A symbolic link is not followed; it is reported with RV(apps.dirs.isdir=false).
+        type: list
+        elements: path
+        default: []
+      release_marker:
+        description:
+          - Name of the file that marks a release complete.
+        type: str
+        default: .modwsgi-release
+      venv_marker_prefix:
+        description:
+          - Start of the name of the file that marks a virtualenv complete; the virtualenv's fingerprint (its
+            directory name) follows.
+        type: str
+        default: .modwsgi-venv-
+      verified_marker:
+        description:
+          - Name of the file that marks a release as verified.
+        type: str
+        default: .modwsgi-verified
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Only the Python standard library is used, and no command is run; the module works on any POSIX system with
+    Python, including FreeBSD and NetBSD.
+seealso:
+  - module: modwsgi.deploy.wsgi_check
+  - module: modwsgi.deploy.mod_wsgi_info
+"""
+
+EXAMPLES = r"""
+- name: Read the state of the apps
+  modwsgi.deploy.app_state:
+    root: /srv/modwsgi
+    apps:
+      - name: hello
+        user: hello
+        group: hello
+        files:
+          - env.json
+          - secret_env.json
+          - wsgi/hello.wsgi
+        dirs:
+          - /srv/modwsgi
+          - /srv/modwsgi/hello
+          - releases
+          - venvs
+          - wsgi
+          - cache
+          - data
+      - name: shop
+  become: true
+  register: app_state
+
+- name: Show what hello serves
+  ansible.builtin.debug:
+    msg: >-
+      hello serves release {{ app_state.apps.hello.current_release }}
+      (verified {{ app_state.apps.hello.current_verified }}), previous {{ app_state.apps.hello.previous_release }}
+
+- name: List the complete releases of hello, newest first
+  ansible.builtin.debug:
+    msg: >-
+      {{ app_state.apps.hello.releases | dict2items | selectattr('value.complete')
+         | sort(attribute='value.mtime', reverse=true) | map(attribute='key') | list }}
+"""
+
+RETURN = r"""
+apps:
+  description:
+    - The state of each application of O(apps), keyed by its name. Each value is a dictionary with the keys below.
+  returned: always
+  type: dict
+  contains:
+    exists:
+      description: Whether C(<root>/<name>) is a directory.
+      returned: always
+      type: bool
+      sample: true
+    current:
+      description: Target of the C(current) symbolic link, as written in the link; V(null) when it is missing or not a
+        symbolic link.
+      returned: always
+      type: str
+      sample: releases/abc123def456
+    previous:
+      description: Target of the C(previous) symbolic link, as written in the link; V(null) when it is missing or not
+        a symbolic link.
+      returned: always
+      type: str
+      sample: releases/0123456789ab
+    current_release:
+      description:
+        - Id of the release RV(apps.current) points at, when it points at C(releases/<id>) (relative to the
+          application directory, or as an absolute path) and that release directory exists (it is then a key of
+          RV(apps.releases)).
+        - V(null) otherwise, for example when the link dangles or points outside C(releases).
+      returned: always
+      type: str
+      sample: abc123def456
+    previous_release:
+      description: Like RV(apps.current_release), for RV(apps.previous).
+      returned: always
+      type: str
+      sample: 0123456789ab
+    current_verified:
+      description: Whether RV(apps.current_release) contains the file O(apps[].verified_marker); V(false) when it is
+        V(null).
+      returned: always
+      type: bool
+      sample: true
+    releases:
+      description: Every directory in C(releases), keyed by its name (the release id). Each value has the keys below.
+      returned: always
+      type: dict
+      contains:
+        complete:
+          description: Whether the release contains O(apps[].release_marker) as a regular file.
+          returned: always
+          type: bool
+          sample: true
+        verified:
+          description: Whether the release contains O(apps[].verified_marker) as a regular file.
+          returned: always
+          type: bool
+          sample: false
+        mtime:
+          description: Modification time (seconds since the epoch) of the release marker when the release is
+            complete, else of the release directory.
+          returned: always
+          type: float
+          sample: 1733328000.123
+        venv:
+          description: Fingerprint of the virtualenv the release's C(venv) symbolic link points at
+            (C(../../venvs/<fingerprint>), or an absolute path to it), whether or not that virtualenv exists;
+            V(null) when the release has no such link.
+          returned: always
+          type: str
+          sample: 5f0e1d2c3b4a
+      sample:
+        abc123def456:
+          complete: true
+          verified: true
+          mtime: 1733328000.123
+          venv: 5f0e1d2c3b4a
+    venvs:
+      description: Every directory in C(venvs), keyed by its name (the fingerprint). Each value has the key below.
+      returned: always
+      type: dict
+      contains:
+        complete:
+          description: Whether the virtualenv contains O(apps[].venv_marker_prefix) followed by its fingerprint, as a
+            regular file.
+          returned: always
+          type: bool
+          sample: true
+      sample:
+        5f0e1d2c3b4a:
+          complete: true
+    files:
+      description: SHA-1 checksum (lowercase hexadecimal) of each path of O(apps[].files), keyed by the path as given;
+        V(null) for a path that is missing or is not a regular file.
+      returned: always
+      type: dict
+      sample:
+        env.json: 8843d7f92416211de9ebb963ff4ce28125932878
+        secret_env.json: null
+    dirs:
+      description: What is at each path of O(apps[].dirs), keyed by the path as given; V(null) for a missing path, else
+        a dictionary with the keys below.
+      returned: always
+      type: dict
+      contains:
+        isdir:
+          description: Whether the path is a directory (a symbolic link is not followed, and is not one).
+          returned: when the path exists
+          type: bool
+          sample: true
+        owner:
+          description: Name of the owner; its uid as a string when no user has it.
+          returned: when the path exists
+          type: str
+          sample: root
+        group:
+          description: Name of the group; its gid as a string when no group has it.
+          returned: when the path exists
+          type: str
+          sample: root
+        mode:
+          description: Permission bits, in octal with at least four digits.
+          returned: when the path exists
+          type: str
+          sample: "0755"
+      sample:
+        /srv/modwsgi/hello:
+          isdir: true
+          owner: root
+          group: root
+          mode: "0755"
+        data: null
+    user:
+      description: The user O(apps[].user); V(null) when it is not given or no such user exists.
+      returned: always
+      type: dict
+      contains:
+        name:
+          description: User name.
+          returned: when the user exists
+          type: str
+          sample: hello
+        uid:
+          description: User id.
+          returned: when the user exists
+          type: int
+          sample: 998
+        gid:
+          description: Id of the user's primary group.
+          returned: when the user exists
+          type: int
+          sample: 998
+        home:
+          description: Home directory.
+          returned: when the user exists
+          type: str
+          sample: /srv/modwsgi/hello/data
+        shell:
+          description: Login shell.
+          returned: when the user exists
+          type: str
+          sample: /usr/sbin/nologin
+        group:
+          description: Name of the primary group; its gid as a string when no group has it.
+          returned: when the user exists
+          type: str
+          sample: hello
+    group:
+      description: The group O(apps[].group); V(null) when it is not given or no such group exists.
+      returned: always
+      type: dict
+      contains:
+        name:
+          description: Group name.
+          returned: when the group exists
+          type: str
+          sample: hello
+        gid:
+          description: Group id.
+          returned: when the group exists
+          type: int
+          sample: 998
+  sample:
+    hello:
+      exists: true
+      current: releases/abc123def456
+      previous: releases/0123456789ab
+      current_release: abc123def456
+      previous_release: 0123456789ab
+      current_verified: true
+      releases:
+        abc123def456:
+          complete: true
+          verified: true
+          mtime: 1733328000.123
+          venv: 5f0e1d2c3b4a
+        0123456789ab:
+          complete: true
+          verified: true
+          mtime: 1733241600.5
+          venv: 5f0e1d2c3b4a
+      venvs:
+        5f0e1d2c3b4a:
+          complete: true
+      files:
+        env.json: 8843d7f92416211de9ebb963ff4ce28125932878
+      dirs:
+        data:
+          isdir: true
+          owner: hello
+          group: hello
+          mode: "0750"
+      user:
+        name: hello
+        uid: 998
+        gid: 998
+        home: /srv/modwsgi/hello/data
+        shell: /usr/sbin/nologin
+        group: hello
+      group:
+        name: hello
+        gid: 998
+    shop:
+      exists: false
+      current: null
+      previous: null
+      current_release: null
+      previous_release: null
+      current_verified: false
+      releases: {}
+      venvs: {}
+      files: {}
+      dirs: {}
+      user: null
+      group: null
+"""
+
+import errno
+import grp
+import hashlib
+import os
+import pwd
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+
+# Errors that mean "nothing there" (a path component is missing, is not a directory, or was
+# removed while it was being read); every other error fails the module.
+_MISSING = (errno.ENOENT, errno.ENOTDIR)
+# What open() with O_NOFOLLOW fails with on a symbolic link: ELOOP (Linux, POSIX), EMLINK (FreeBSD), EFTYPE (NetBSD).
+_IS_LINK = tuple(getattr(errno, name) for name in ('ELOOP', 'EMLINK', 'EFTYPE') if hasattr(errno, name))
+_CHUNK = 1024 * 1024
+
+
+class StateError(Exception):
+    """A path that exists could not be read, or is not what the layout needs."""
+
+    def __init__(self, msg, path):
+        super(StateError, self).__init__(msg)
+        self.path = path
+
+
+def _os_error(action, path, exc):
+    return StateError('cannot %s %s: %s' % (action, path, to_native(exc.strerror or exc)), path)
+
+
+def _lstat(path):
+    """``os.lstat(path)``, or None when nothing is there."""
+    try:
+        return os.lstat(path)
+    except OSError as exc:
+        if exc.errno in _MISSING:
+            return None
+        raise _os_error('read the status of', path, exc)
+
+
+def _readlink(path):
+    """The target of the symbolic link ``path``, or None when it is missing or not a symbolic link."""
+    try:
+        return os.readlink(path)
+    except OSError as exc:
+        if exc.errno in _MISSING + (errno.EINVAL,):
+            return None
+        raise _os_error('read the symbolic link', path, exc)
+
+
+def _is_regular(path):
+    st = _lstat(path)
+    return st is not None and stat.S_ISREG(st.st_mode)
+
+
+def _subdirectories(path, what):
+    """The names of the directories (not symbolic links) in ``path``, an empty list when it is missing."""
+    st = _lstat(path)
+    if st is None:
+        return []
+    if not stat.S_ISDIR(st.st_mode):
+        raise StateError('%s is not a directory (a symbolic link is not followed), so the app\'s %s cannot be '
+                         'listed.' % (path, what), path)
+    try:
+        names = os.listdir(path)
+    except OSError as exc:
+        if exc.errno in _MISSING:
+            return []
+        raise _os_error('list', path, exc)
+    found = []
+    for name in sorted(names):
+        entry = _lstat(os.path.join(path, name))
+        if entry is not None and stat.S_ISDIR(entry.st_mode):
+            found.append(name)
+    return found
+
+
+def _link_child(link, base, directory):
+    """The name ``link``'s target has in ``directory`` (``base`` is the directory holding the link).
+
+    ``link`` is the text of a symbolic link; it is resolved lexically (no symbolic link is followed). Returns None
+    when the target is not an entry of ``directory``.
+    """
+    if not link:
+        return None
+    target = os.path.normpath(os.path.join(base, link))
+    name = os.path.basename(target)
+    if os.path.dirname(target) != directory or name in ('', '.', '..'):
+        return None
+    return name
+
+
+def sha1_file(path):
+    """The SHA-1 hex digest of the regular file ``path``; None when it is missing or not a regular file."""
+    st = _lstat(path)
+    if st is None or not stat.S_ISREG(st.st_mode):
+        return None
+    flags = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno in _MISSING + _IS_LINK:
+            return None  # removed, or replaced by a symbolic link, since the lstat
+        raise _os_error('read', path, exc)
+    digest = hashlib.sha1()
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        while True:
+            chunk = os.read(fd, _CHUNK)
+            if not chunk:
+                break
+            digest.update(chunk)
+    except OSError as exc:
+        raise _os_error('read', path, exc)
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
+class Names(object):
+    """User and group names by id, looked up once each."""
+
+    def __init__(self):
+        self._users = {}
+        self._groups = {}
+
+    def user(self, uid):
+        if uid not in self._users:
+            try:
+                self._users[uid] = pwd.getpwuid(uid).pw_name
+            except KeyError:
+                self._users[uid] = str(uid)
+        return self._users[uid]
+
+    def group(self, gid):
+        if gid not in self._groups:
+            try:
+                self._groups[gid] = grp.getgrgid(gid).gr_name
+            except KeyError:
+                self._groups[gid] = str(gid)
+        return self._groups[gid]
+
+
+def dir_info(path, names):
+    st = _lstat(path)
+    if st is None:
+        return None
+    return {
+        'isdir': stat.S_ISDIR(st.st_mode),
+        'owner': names.user(st.st_uid),
+        'group': names.group(st.st_gid),
+        'mode': '%04o' % stat.S_IMODE(st.st_mode),
+    }
+
+
+def user_info(name, names):
+    if not name:
+        return None
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    return {
+        'name': entry.pw_name,
+        'uid': entry.pw_uid,
+        'gid': entry.pw_gid,
+        'home': entry.pw_dir,
+        'shell': entry.pw_shell,
+        'group': names.group(entry.pw_gid),
+    }
+
+
+def group_info(name):
+    if not name:
+        return None
+    try:
+        entry = grp.getgrnam(name)
+    except KeyError:
+        return None
+    return {'name': entry.gr_name, 'gid': entry.gr_gid}
+
+
+def app_state(root, app, names):
+    """The state of one application (``app`` holds its options)."""
+    app_dir = os.path.normpath(os.path.join(root, app['name']))
+    releases_dir = os.path.join(app_dir, 'releases')
+    venvs_dir = os.path.join(app_dir, 'venvs')
+
+    # The root and the app directory may be symbolic links; os.path.isdir follows them.
+    exists = os.path.isdir(app_dir)
+    state = {
+        'exists': exists,
+        'current': None,
+        'previous': None,
+        'current_release': None,
+        'previous_release': None,
+        'current_verified': False,
+        'releases': {},
+        'venvs': {},
+        'files': {},
+        'dirs': {},
+        'user': user_info(app['user'], names),
+        'group': group_info(app['group']),
+    }
+
+    if exists:
+        for release_id in _subdirectories(releases_dir, 'releases'):
+            release = os.path.join(releases_dir, release_id)
+            marker = _lstat(os.path.join(release, app['release_marker']))
+            complete = marker is not None and stat.S_ISREG(marker.st_mode)
+            if complete:
+                mtime = marker.st_mtime
+            else:
+                release_st = _lstat(release)
+                if release_st is None:  # removed while being read
+                    continue
+                mtime = release_st.st_mtime
+            state['releases'][release_id] = {
+                'complete': complete,
+                'verified': _is_regular(os.path.join(release, app['verified_marker'])),
+                'mtime': float(mtime),
+                'venv': _link_child(_readlink(os.path.join(release, 'venv')), release, venvs_dir),
+            }
+
+        for fingerprint in _subdirectories(venvs_dir, 'virtualenvs'):
+            marker = os.path.join(venvs_dir, fingerprint, app['venv_marker_prefix'] + fingerprint)
+            state['venvs'][fingerprint] = {'complete': _is_regular(marker)}
+
+        for link in ('current', 'previous'):
+            target = _readlink(os.path.join(app_dir, link))
+            state[link] = target
+            release_id = _link_child(target, app_dir, releases_dir)
+            if release_id in state['releases']:
+                state[link + '_release'] = release_id
+
+        current = state['current_release']
+        state['current_verified'] = current is not None and state['releases'][current]['verified']
+
+    for path in app['files']:
+        state['files'][path] = sha1_file(os.path.join(app_dir, path))
+    for path in app['dirs']:
+        state['dirs'][path] = dir_info(os.path.join(app_dir, path), names)
+    return state
+
+
+def check_apps(module):
+    root = module.params['root']
+    if not os.path.isabs(root):
+        module.fail_json(msg='root must be an absolute path, not %r.' % root)
+    seen = set()
+    for app in module.params['apps']:
+        name = app['name']
+        if not name or '/' in name or name in ('.', '..') or '\0' in name:
+            module.fail_json(msg='apps: %r is not a valid app name (it must be a non-empty directory name).' % name)
+        if name in seen:
+            module.fail_json(msg='apps: the app name %r is given more than once.' % name)
+        seen.add(name)
+        for key in ('release_marker', 'venv_marker_prefix', 'verified_marker'):
+            value = app[key]
+            if not value or '/' in value or value in ('.', '..'):
+                module.fail_json(msg='apps (%s): %s must be a file name, not %r.' % (name, key, value))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            root=dict(type='path', required=True),
+            apps=dict(
+                type='list',
+                elements='dict',
+                required=True,
+                options=dict(
+                    name=dict(type='str', required=True),
+                    user=dict(type='str'),
+                    group=dict(type='str'),
+                    files=dict(type='list', elements='path', default=[]),
+                    dirs=dict(type='list', elements='path', default=[]),
+                    release_marker=dict(type='str', default='.modwsgi-release'),
+                    venv_marker_prefix=dict(type='str', default='.modwsgi-venv-'),
+                    verified_marker=dict(type='str', default='.modwsgi-verified'),
+                ),
+            ),
+        ),
+        supports_check_mode=True,
+    )
+    check_apps(module)
+    root = module.params['root']
+    names = Names()
+    apps = {}
+    for app in module.params['apps']:
+        try:
+            apps[app['name']] = app_state(root, app, names)
+        except StateError as exc:
+            module.fail_json(msg='%s: %s' % (app['name'], to_native(exc)), path=exc.path)
+    module.exit_json(changed=False, apps=apps)
+
+
+if __name__ == '__main__':
+    main()
