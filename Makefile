@@ -23,7 +23,7 @@ help:
 	@echo "make demo-clean  remove the demo container"
 	@echo "make bench-zero-downtime  ten releases under wrk load, bench/results/zero_downtime.md"
 	@echo "make bench-throughput  mod_wsgi (role defaults) vs gunicorn, nginx and a static file; bench/results/throughput.md"
-	@echo "make bench-deploy  time converge, re-run and code-only redeploy (bench/results/deploy.md)"
+	@echo "make bench-deploy  the roles' converge, re-runs (one app, four) and code-only release vs a plain playbook (bench/results/deploy.md)"
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
 	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint"
 	@echo "make unit        pytest for the plugins"
@@ -109,8 +109,9 @@ bench-zero-downtime: collection docker
 	@tests/images/build.sh 13
 	bench/zero_downtime/run.sh
 
-# Deploy speed against plain apt/pip installs, on fresh containers named
-# modwsgi-bench-deploy*: writes bench/results/deploy.md (see bench/deploy).
+# Deploy speed against a plain playbook of the Flask guide's steps (bench/plain),
+# on fresh containers named modwsgi-bench-deploy*: writes bench/results/deploy.md
+# (see bench/deploy).
 bench-deploy: collection docker
 	@tests/images/build.sh 13
 	bench/deploy
