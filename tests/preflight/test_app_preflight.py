@@ -91,4 +91,4 @@ def test_good_app_passes_preflight(run_playbook):
     run = run_playbook("app_preflight.yml", {"modwsgi_apps": [GOOD]})
     assert run.proc.returncode == 0, run.proc.stdout[-3000:]
     ran = run.ran()
-    assert "modwsgi.deploy.app : Check every app's keys" in ran
+    assert "modwsgi.deploy.app : Check every app's keys and what the apps share" in ran

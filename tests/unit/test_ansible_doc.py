@@ -24,10 +24,13 @@ COLLECTION = "modwsgi.deploy"
 PLUGINS = [
     ("module", "mod_wsgi_info", "modules/mod_wsgi_info.py", "> MODULE", {"apachectl", "apache_binary", "module_path"}),
     ("module", "wsgi_check", "modules/wsgi_check.py", "> MODULE", {"entry_point", "venv", "python", "run_as", "timeout"}),
-    ("module", "app_state", "modules/app_state.py", "> MODULE", {"root", "apps"}),
+    ("module", "host_state", "modules/host_state.py", "> MODULE", {"root", "apps", "paths", "globs"}),
     ("filter", "daemon_options", "filter/daemon_options.py", "> FILTER", {"_input", "mod_wsgi_version", "context"}),
     ("lookup", "tree_checksum", "lookup/tree_checksum.py", "> LOOKUP", {"_terms", "exclude"}),
 ]
+# The filters of plugins/filter/app_model.py, each documented in a YAML file named after it.
+SIDECAR_FILTERS = sorted(path.stem for path in (ROOT / "plugins" / "filter").glob("*.yml"))
+PLUGINS += [("filter", name, "filter/%s.yml" % name, "> FILTER", {"_input"}) for name in SIDECAR_FILTERS]
 ROLES = ["server", "app"]
 
 
@@ -78,8 +81,10 @@ def ansible_doc(collections_tree):
 
 
 def documented_options(relative_path):
-    """The option names in the DOCUMENTATION string of a plugin file (read, not imported)."""
+    """The option names in the DOCUMENTATION of a plugin file, or of a plugin's YAML documentation file (read, not imported)."""
     source = (ROOT / "plugins" / relative_path).read_text(encoding="utf-8")
+    if relative_path.endswith(".yml"):
+        return set(yaml.safe_load(source)["DOCUMENTATION"]["options"])
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DOCUMENTATION" for t in node.targets):
             return set(yaml.safe_load(ast.literal_eval(node.value))["options"])

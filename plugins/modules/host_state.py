@@ -11,12 +11,16 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: app_state
-short_description: Read the deployed state of modwsgi.deploy applications
+module: host_state
+short_description: Read, in one call, the state of a host that the modwsgi.deploy roles act on
 version_added: 0.2.0
 description:
-  - Reads, in one call, everything about the applications of a host that the C(modwsgi.deploy.app) role needs to
-    decide what to change, for every application listed in O(apps).
+  - Reads, in one call per host, everything the C(modwsgi.deploy.app) and C(modwsgi.deploy.server) roles need to
+    decide what to change, in three parts, each optional.
+  - RV(apps) is the deployed state of every application of O(apps).
+  - RV(paths) tells what is at each path of O(paths) (type, owner, group, mode, the SHA-1 checksum of a regular
+    file, the target of a symbolic link), without following symbolic links.
+  - RV(globs) lists what matches each pattern of O(globs).
   - Each application lives in C(<root>/<name>), which holds C(releases/<id>) (complete once it contains the empty
     file O(apps[].release_marker)), C(venvs/<fingerprint>) (complete once it contains the empty file
     O(apps[].venv_marker_prefix) followed by the fingerprint), the relative symbolic links C(current) and
@@ -30,22 +34,22 @@ description:
   - A missing O(root) or application directory is no error; the application is then reported with
     RV(apps.exists=false) and no releases or virtualenvs.
   - Markers count only when they are regular files (not followed when they are symbolic links).
-  - The module never changes anything on the target. It fails when a directory it has to list or a file it has to
-    read cannot be read (run it as root), rather than report a state that is not there.
+  - The module never changes anything on the target. It fails when a path it has to look at, a directory it has
+    to list or a file it has to read cannot be read (run it as root), rather than report a state that is not there.
 author: modwsgi.deploy contributors (!UNKNOWN)
 options:
   root:
     description:
       - Directory that holds one directory per application.
       - Must be an absolute path.
+      - Required when O(apps) is not empty; not used otherwise.
     type: path
-    required: true
   apps:
     description:
       - The applications to report, each in C(<root>/<name>).
     type: list
     elements: dict
-    required: true
+    default: []
     suboptions:
       name:
         description:
@@ -63,26 +67,6 @@ options:
           - Name of the application's group, reported in RV(apps.group).
           - When omitted, RV(apps.group) is V(null).
         type: str
-      files:
-        description:
-          - Files whose SHA-1 checksum is reported in RV(apps.files).
-          - Relative paths are taken relative to the application directory. The key in RV(apps.files) is the path
-            as given.
-          - A path that is missing, or is not a regular file (a symbolic link, which is not followed, or a
-            directory) is reported as V(null).
-        type: list
-        elements: path
-        default: []
-      dirs:
-        description:
-          - Paths whose type, owner, group and mode are reported in RV(apps.dirs), for example the directories the
-            role creates.
-          - Relative paths are taken relative to the application directory. The key in RV(apps.dirs) is the path as
-            given.
-          - A symbolic link is not followed; it is reported with RV(apps.dirs.isdir=false).
-        type: list
-        elements: path
-        default: []
       release_marker:
         description:
           - Name of the file that marks a release complete.
@@ -99,6 +83,30 @@ options:
           - Name of the file that marks a release as verified.
         type: str
         default: .modwsgi-verified
+  paths:
+    description:
+      - Paths to report in RV(paths), for example the files and directories a role manages.
+      - Each must be an absolute path. Its key in RV(paths) is the path as given (a path option, so a leading C(~)
+        or an environment variable would be expanded first).
+      - A symbolic link is never followed, neither to report it nor to checksum it; a trailing C(/) is ignored. The
+        directories leading to the path are followed as usual.
+    type: list
+    elements: path
+    default: []
+  globs:
+    description:
+      - Shell-style patterns (C(*), C(?), C([...])) whose matches are reported in RV(globs), for example to find the
+        configuration files no longer wanted.
+      - Each must be absolute. Its key in RV(globs) is the pattern exactly as given.
+      - Matched like Python's C(glob.glob) does, without recursion (C(**) is the same as C(*)). A wildcard does
+        not match a name starting with C(.) unless that component of the pattern starts with C(.) too. Symbolic
+        links are matched like any other name, including dangling ones; directories of the pattern that are
+        symbolic links are followed.
+      - The module fails when the directory of the first wildcard cannot be listed; deeper directories that cannot
+        be read are skipped, as C(glob.glob) does.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -111,52 +119,69 @@ attributes:
 notes:
   - Only the Python standard library is used, and no command is run; the module works on any POSIX system with
     Python, including FreeBSD and NetBSD.
+  - RV(paths.checksum) is the same SHA-1 as the C(checksum) of M(ansible.builtin.stat), so it can be compared with
+    what the C(ansible.builtin.hash) filter gives for the wanted content, as in content | hash('sha1'), to know
+    whether a file would change.
 seealso:
+  - module: ansible.builtin.stat
+  - module: ansible.builtin.find
   - module: modwsgi.deploy.wsgi_check
   - module: modwsgi.deploy.mod_wsgi_info
 """
 
 EXAMPLES = r"""
-- name: Read the state of the apps
-  modwsgi.deploy.app_state:
+- name: Read the state of the apps, of the files they manage and of the enabled sites
+  modwsgi.deploy.host_state:
     root: /srv/modwsgi
     apps:
       - name: hello
         user: hello
         group: hello
-        files:
-          - env.json
-          - secret_env.json
-          - wsgi/hello.wsgi
-        dirs:
-          - /srv/modwsgi
-          - /srv/modwsgi/hello
-          - releases
-          - venvs
-          - wsgi
-          - cache
-          - data
       - name: shop
+    paths:
+      - /srv/modwsgi
+      - /srv/modwsgi/hello
+      - /srv/modwsgi/hello/data
+      - /srv/modwsgi/hello/env.json
+      - /etc/apache2/sites-enabled/hello.conf
+    globs:
+      - /etc/apache2/sites-available/modwsgi-*.conf
   become: true
-  register: app_state
+  register: host_state
 
 - name: Show what hello serves
   ansible.builtin.debug:
     msg: >-
-      hello serves release {{ app_state.apps.hello.current_release }}
-      (verified {{ app_state.apps.hello.current_verified }}), previous {{ app_state.apps.hello.previous_release }}
+      hello serves release {{ host_state.apps.hello.current_release }}
+      (verified {{ host_state.apps.hello.current_verified }}), previous {{ host_state.apps.hello.previous_release }}
 
 - name: List the complete releases of hello, newest first
   ansible.builtin.debug:
     msg: >-
-      {{ app_state.apps.hello.releases | dict2items | selectattr('value.complete')
+      {{ host_state.apps.hello.releases | dict2items | selectattr('value.complete')
          | sort(attribute='value.mtime', reverse=true) | map(attribute='key') | list }}
+
+- name: Tell whether env.json would change
+  vars:
+    __env: "{{ host_state.paths['/srv/modwsgi/hello/env.json'] }}"
+    __content: "{{ {'DJANGO_SETTINGS_MODULE': 'hello.settings'} | to_nice_json }}"
+  ansible.builtin.debug:
+    msg: "{{ __env is none or __env.type != 'file' or __env.checksum != (__content | hash('sha1')) }}"
+
+- name: Only the state of the server's files (no apps, so no root)
+  modwsgi.deploy.host_state:
+    paths:
+      - /etc/apache2/mods-enabled/wsgi.load
+    globs:
+      - /etc/apache2/conf-enabled/*.conf
+  register: server_state
 """
 
 RETURN = r"""
 apps:
   description:
     - The state of each application of O(apps), keyed by its name. Each value is a dictionary with the keys below.
+    - Empty when O(apps) is.
   returned: always
   type: dict
   contains:
@@ -245,47 +270,6 @@ apps:
       sample:
         5f0e1d2c3b4a:
           complete: true
-    files:
-      description: SHA-1 checksum (lowercase hexadecimal) of each path of O(apps[].files), keyed by the path as given;
-        V(null) for a path that is missing or is not a regular file.
-      returned: always
-      type: dict
-      sample:
-        env.json: 8843d7f92416211de9ebb963ff4ce28125932878
-        secret_env.json: null
-    dirs:
-      description: What is at each path of O(apps[].dirs), keyed by the path as given; V(null) for a missing path, else
-        a dictionary with the keys below.
-      returned: always
-      type: dict
-      contains:
-        isdir:
-          description: Whether the path is a directory (a symbolic link is not followed, and is not one).
-          returned: when the path exists
-          type: bool
-          sample: true
-        owner:
-          description: Name of the owner; its uid as a string when no user has it.
-          returned: when the path exists
-          type: str
-          sample: root
-        group:
-          description: Name of the group; its gid as a string when no group has it.
-          returned: when the path exists
-          type: str
-          sample: root
-        mode:
-          description: Permission bits, in octal with at least four digits.
-          returned: when the path exists
-          type: str
-          sample: "0755"
-      sample:
-        /srv/modwsgi/hello:
-          isdir: true
-          owner: root
-          group: root
-          mode: "0755"
-        data: null
     user:
       description: The user O(apps[].user); V(null) when it is not given or no such user exists.
       returned: always
@@ -358,14 +342,6 @@ apps:
       venvs:
         5f0e1d2c3b4a:
           complete: true
-      files:
-        env.json: 8843d7f92416211de9ebb963ff4ce28125932878
-      dirs:
-        data:
-          isdir: true
-          owner: hello
-          group: hello
-          mode: "0750"
       user:
         name: hello
         uid: 998
@@ -385,17 +361,95 @@ apps:
       current_verified: false
       releases: {}
       venvs: {}
-      files: {}
-      dirs: {}
       user: null
       group: null
+paths:
+  description:
+    - What is at each path of O(paths), keyed by the path as given. V(null) when nothing is there, else a
+      dictionary with the keys below (a dangling symbolic link is there, as a V(link)).
+    - Empty when O(paths) is.
+  returned: always
+  type: dict
+  contains:
+    type:
+      description: What the path is, a symbolic link not being followed.
+      returned: when something is at the path
+      type: str
+      choices: [file, directory, link, other]
+      sample: file
+    owner:
+      description: Name of the owner; its uid as a string when no user has it.
+      returned: when something is at the path
+      type: str
+      sample: root
+    group:
+      description: Name of the group; its gid as a string when no group has it.
+      returned: when something is at the path
+      type: str
+      sample: root
+    mode:
+      description: Permission bits (with the set-id and sticky bits), in octal with at least four digits.
+      returned: when something is at the path
+      type: str
+      sample: "0644"
+    checksum:
+      description:
+        - SHA-1 checksum (lowercase hexadecimal) of the content of a regular file, the same as the C(checksum) of
+          M(ansible.builtin.stat) and as content | hash('sha1') for that content.
+        - V(null) when RV(paths.type) is not V(file).
+      returned: when something is at the path
+      type: str
+      sample: 8843d7f92416211de9ebb963ff4ce28125932878
+    target:
+      description: The target of a symbolic link, as written in the link (not resolved); V(null) when RV(paths.type)
+        is not V(link).
+      returned: when something is at the path
+      type: str
+      sample: ../sites-available/hello.conf
+  sample:
+    /srv/modwsgi/hello/env.json:
+      type: file
+      owner: root
+      group: hello
+      mode: "0640"
+      checksum: 8843d7f92416211de9ebb963ff4ce28125932878
+      target: null
+    /srv/modwsgi/hello/data:
+      type: directory
+      owner: hello
+      group: hello
+      mode: "0750"
+      checksum: null
+      target: null
+    /etc/apache2/sites-enabled/hello.conf:
+      type: link
+      owner: root
+      group: root
+      mode: "0777"
+      checksum: null
+      target: ../sites-available/hello.conf
+    /srv/modwsgi/shop: null
+globs:
+  description:
+    - The paths matching each pattern of O(globs), sorted, keyed by the pattern as given; an empty list when nothing
+      matches.
+    - Empty when O(globs) is.
+  returned: always
+  type: dict
+  sample:
+    /etc/apache2/sites-available/modwsgi-*.conf:
+      - /etc/apache2/sites-available/modwsgi-hello.conf
+      - /etc/apache2/sites-available/modwsgi-shop.conf
+    /etc/apache2/conf-enabled/*.conf: []
 """
 
 import errno
+import glob
 import grp
 import hashlib
 import os
 import pwd
+import re
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -408,6 +462,8 @@ _MISSING = (errno.ENOENT, errno.ENOTDIR)
 # What open() with O_NOFOLLOW fails with on a symbolic link: ELOOP (Linux, POSIX), EMLINK (FreeBSD), EFTYPE (NetBSD).
 _IS_LINK = tuple(getattr(errno, name) for name in ('ELOOP', 'EMLINK', 'EFTYPE') if hasattr(errno, name))
 _CHUNK = 1024 * 1024
+# A wildcard of glob.glob (the same test as its has_magic()).
+_MAGIC = re.compile(r'[*?[]')
 
 
 class StateError(Exception):
@@ -536,16 +592,49 @@ class Names(object):
         return self._groups[gid]
 
 
-def dir_info(path, names):
+def path_info(path, names):
+    """What is at the absolute ``path`` (a symbolic link is not followed); None when nothing is there."""
+    path = path.rstrip('/') or '/'  # a trailing slash would make lstat follow a symbolic link
     st = _lstat(path)
     if st is None:
         return None
-    return {
-        'isdir': stat.S_ISDIR(st.st_mode),
+    info = {
+        'type': 'other',
         'owner': names.user(st.st_uid),
         'group': names.group(st.st_gid),
         'mode': '%04o' % stat.S_IMODE(st.st_mode),
+        'checksum': None,
+        'target': None,
     }
+    if stat.S_ISREG(st.st_mode):
+        info['type'] = 'file'
+        info['checksum'] = sha1_file(path)
+    elif stat.S_ISDIR(st.st_mode):
+        info['type'] = 'directory'
+    elif stat.S_ISLNK(st.st_mode):
+        info['type'] = 'link'
+        info['target'] = _readlink(path)
+    return info
+
+
+def glob_matches(pattern):
+    """The sorted paths glob.glob finds for the absolute ``pattern``.
+
+    glob.glob skips whatever it cannot read; the directory of the pattern's first wildcard (or, for a pattern without
+    one, the pattern itself) is looked at first so that a permission problem there fails instead of matching nothing.
+    """
+    parts = pattern.split('/')
+    wildcard = next((index for index, part in enumerate(parts) if _MAGIC.search(part)), None)
+    if wildcard is None:
+        _lstat(pattern)
+    else:
+        base = '/'.join(parts[:wildcard]) or '/'
+        try:
+            os.listdir(base)
+        except OSError as exc:
+            if exc.errno not in _MISSING:
+                raise _os_error('list', base, exc)
+    return sorted(set(glob.glob(pattern)))
 
 
 def user_info(name, names):
@@ -592,58 +681,55 @@ def app_state(root, app, names):
         'current_verified': False,
         'releases': {},
         'venvs': {},
-        'files': {},
-        'dirs': {},
         'user': user_info(app['user'], names),
         'group': group_info(app['group']),
     }
+    if not exists:
+        return state
 
-    if exists:
-        for release_id in _subdirectories(releases_dir, 'releases'):
-            release = os.path.join(releases_dir, release_id)
-            marker = _lstat(os.path.join(release, app['release_marker']))
-            complete = marker is not None and stat.S_ISREG(marker.st_mode)
-            if complete:
-                mtime = marker.st_mtime
-            else:
-                release_st = _lstat(release)
-                if release_st is None:  # removed while being read
-                    continue
-                mtime = release_st.st_mtime
-            state['releases'][release_id] = {
-                'complete': complete,
-                'verified': _is_regular(os.path.join(release, app['verified_marker'])),
-                'mtime': float(mtime),
-                'venv': _link_child(_readlink(os.path.join(release, 'venv')), release, venvs_dir),
-            }
+    for release_id in _subdirectories(releases_dir, 'releases'):
+        release = os.path.join(releases_dir, release_id)
+        marker = _lstat(os.path.join(release, app['release_marker']))
+        complete = marker is not None and stat.S_ISREG(marker.st_mode)
+        if complete:
+            mtime = marker.st_mtime
+        else:
+            release_st = _lstat(release)
+            if release_st is None:  # removed while being read
+                continue
+            mtime = release_st.st_mtime
+        state['releases'][release_id] = {
+            'complete': complete,
+            'verified': _is_regular(os.path.join(release, app['verified_marker'])),
+            'mtime': float(mtime),
+            'venv': _link_child(_readlink(os.path.join(release, 'venv')), release, venvs_dir),
+        }
 
-        for fingerprint in _subdirectories(venvs_dir, 'virtualenvs'):
-            marker = os.path.join(venvs_dir, fingerprint, app['venv_marker_prefix'] + fingerprint)
-            state['venvs'][fingerprint] = {'complete': _is_regular(marker)}
+    for fingerprint in _subdirectories(venvs_dir, 'virtualenvs'):
+        marker = os.path.join(venvs_dir, fingerprint, app['venv_marker_prefix'] + fingerprint)
+        state['venvs'][fingerprint] = {'complete': _is_regular(marker)}
 
-        for link in ('current', 'previous'):
-            target = _readlink(os.path.join(app_dir, link))
-            state[link] = target
-            release_id = _link_child(target, app_dir, releases_dir)
-            if release_id in state['releases']:
-                state[link + '_release'] = release_id
+    for link in ('current', 'previous'):
+        target = _readlink(os.path.join(app_dir, link))
+        state[link] = target
+        release_id = _link_child(target, app_dir, releases_dir)
+        if release_id in state['releases']:
+            state[link + '_release'] = release_id
 
-        current = state['current_release']
-        state['current_verified'] = current is not None and state['releases'][current]['verified']
-
-    for path in app['files']:
-        state['files'][path] = sha1_file(os.path.join(app_dir, path))
-    for path in app['dirs']:
-        state['dirs'][path] = dir_info(os.path.join(app_dir, path), names)
+    current = state['current_release']
+    state['current_verified'] = current is not None and state['releases'][current]['verified']
     return state
 
 
-def check_apps(module):
-    root = module.params['root']
-    if not os.path.isabs(root):
+def check_args(module):
+    params = module.params
+    root = params['root']
+    if params['apps'] and root is None:
+        module.fail_json(msg='root is required when apps is not empty (the apps live in <root>/<name>).')
+    if root is not None and not os.path.isabs(root):
         module.fail_json(msg='root must be an absolute path, not %r.' % root)
     seen = set()
-    for app in module.params['apps']:
+    for app in params['apps']:
         name = app['name']
         if not name or '/' in name or name in ('.', '..') or '\0' in name:
             module.fail_json(msg='apps: %r is not a valid app name (it must be a non-empty directory name).' % name)
@@ -654,40 +740,55 @@ def check_apps(module):
             value = app[key]
             if not value or '/' in value or value in ('.', '..'):
                 module.fail_json(msg='apps (%s): %s must be a file name, not %r.' % (name, key, value))
+    for path in params['paths']:
+        if not os.path.isabs(path):
+            module.fail_json(msg='paths: %r is not an absolute path.' % path)
+    for pattern in params['globs']:
+        if not os.path.isabs(pattern):
+            module.fail_json(msg='globs: %r is not an absolute pattern.' % pattern)
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            root=dict(type='path', required=True),
+            root=dict(type='path'),
             apps=dict(
                 type='list',
                 elements='dict',
-                required=True,
+                default=[],
                 options=dict(
                     name=dict(type='str', required=True),
                     user=dict(type='str'),
                     group=dict(type='str'),
-                    files=dict(type='list', elements='path', default=[]),
-                    dirs=dict(type='list', elements='path', default=[]),
                     release_marker=dict(type='str', default='.modwsgi-release'),
                     venv_marker_prefix=dict(type='str', default='.modwsgi-venv-'),
                     verified_marker=dict(type='str', default='.modwsgi-verified'),
                 ),
             ),
+            paths=dict(type='list', elements='path', default=[]),
+            globs=dict(type='list', elements='str', default=[]),
         ),
         supports_check_mode=True,
     )
-    check_apps(module)
-    root = module.params['root']
+    check_args(module)
     names = Names()
-    apps = {}
+    result = dict(changed=False, apps={}, paths={}, globs={})
     for app in module.params['apps']:
         try:
-            apps[app['name']] = app_state(root, app, names)
+            result['apps'][app['name']] = app_state(module.params['root'], app, names)
         except StateError as exc:
             module.fail_json(msg='%s: %s' % (app['name'], to_native(exc)), path=exc.path)
-    module.exit_json(changed=False, apps=apps)
+    for path in module.params['paths']:
+        try:
+            result['paths'][path] = path_info(path, names)
+        except StateError as exc:
+            module.fail_json(msg='paths: %s' % to_native(exc), path=exc.path)
+    for pattern in module.params['globs']:
+        try:
+            result['globs'][pattern] = glob_matches(pattern)
+        except StateError as exc:
+            module.fail_json(msg='globs: %s' % to_native(exc), path=exc.path)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,31 @@
+# -*- coding: utf-8 -*-
+# Copyright: modwsgi.deploy contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The few values the app role's tasks read from roles/app/vars/main.yml are the ones its model uses."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pathlib
+
+import yaml
+
+from ansible_collections.modwsgi.deploy.plugins.module_utils import app_model
+
+ROLE_VARS = yaml.safe_load((pathlib.Path(__file__).resolve().parents[2] / 'roles' / 'app' / 'vars' / 'main.yml').read_text())
+
+
+def test_markers_match_the_model():
+    assert ROLE_VARS['__modwsgi_app_release_marker'] == app_model.RELEASE_MARKER
+    assert ROLE_VARS['__modwsgi_app_venv_marker'] == app_model.VENV_MARKER
+    assert ROLE_VARS['__modwsgi_app_verified_marker'] == app_model.VERIFIED_MARKER
+
+
+def test_source_exclusions_match_the_model():
+    assert ROLE_VARS['__modwsgi_app_source_exclude'] == app_model.SOURCE_EXCLUDE
+
+
+def test_archive_pattern_matches_the_model():
+    assert ROLE_VARS['__modwsgi_app_archive_pattern'] == app_model.ARCHIVE_PATTERN
