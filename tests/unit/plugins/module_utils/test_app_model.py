@@ -1146,30 +1146,21 @@ def directory(owner='root', group='root', mode='0755', kind='directory', target=
     return {'type': kind, 'owner': owner, 'group': group, 'mode': mode, 'checksum': None, 'target': target}
 
 
-def test_directories_parents_first_with_owner_group_and_mode():
-    assert app_model.directories(hello(), 'wheel') == [
-        {'path': '/srv/modwsgi', 'owner': 'root', 'group': 'wheel', 'mode': '0755'},
-        {'path': '/srv/modwsgi/hello', 'owner': 'root', 'group': 'wheel', 'mode': '0755'},
-        {'path': '/srv/modwsgi/hello/releases', 'owner': 'root', 'group': 'wheel', 'mode': '0755'},
-        {'path': '/srv/modwsgi/hello/venvs', 'owner': 'root', 'group': 'wheel', 'mode': '0755'},
-        {'path': '/srv/modwsgi/hello/wsgi', 'owner': 'root', 'group': 'wheel', 'mode': '0755'},
-        {'path': '/srv/modwsgi/hello/cache', 'owner': 'root', 'group': 'wheel', 'mode': '0700'},
-        {'path': '/srv/modwsgi/hello/data', 'owner': 'wsgi-hello', 'group': 'wsgi-hello', 'mode': '0750'},
-    ]
+def _dirs(root, root_group, user, group):
+    """The directories of hello under root, as directories() must list them."""
+    wanted = [('', '0755'), ('/hello', '0755'), ('/hello/releases', '0755'), ('/hello/venvs', '0755'),
+              ('/hello/wsgi', '0755'), ('/hello/cache', '0700')]
+    return ([{'path': root + path, 'owner': 'root', 'group': root_group, 'mode': mode} for path, mode in wanted]
+            + [{'path': root + '/hello/data', 'owner': user, 'group': group, 'mode': '0750'}])
 
 
-def test_directories_give_the_data_directory_to_the_apps_user_and_group():
-    merged = app_model.merge_apps([app(PLAYBOOK_DIR + '/app', user='web', group='www')], {}, '/opt/apps', SERVER, 2,
-                                  PLAYBOOK_DIR)[0]
-    assert app_model.directories(merged, 'root') == [
-        {'path': '/opt/apps', 'owner': 'root', 'group': 'root', 'mode': '0755'},
-        {'path': '/opt/apps/hello', 'owner': 'root', 'group': 'root', 'mode': '0755'},
-        {'path': '/opt/apps/hello/releases', 'owner': 'root', 'group': 'root', 'mode': '0755'},
-        {'path': '/opt/apps/hello/venvs', 'owner': 'root', 'group': 'root', 'mode': '0755'},
-        {'path': '/opt/apps/hello/wsgi', 'owner': 'root', 'group': 'root', 'mode': '0755'},
-        {'path': '/opt/apps/hello/cache', 'owner': 'root', 'group': 'root', 'mode': '0700'},
-        {'path': '/opt/apps/hello/data', 'owner': 'web', 'group': 'www', 'mode': '0750'},
-    ]
+@pytest.mark.parametrize('merged, root_group, expected', [
+    (lambda: hello(), 'wheel', _dirs('/srv/modwsgi', 'wheel', 'wsgi-hello', 'wsgi-hello')),
+    (lambda: app_model.merge_apps([app(PLAYBOOK_DIR + '/app', user='web', group='www')], {}, '/opt/apps', SERVER, 2,
+                                  PLAYBOOK_DIR)[0], 'root', _dirs('/opt/apps', 'root', 'web', 'www')),
+], ids=['parents-first', 'data-to-the-apps-user'])
+def test_directories_parents_first_with_the_data_directory_the_apps(merged, root_group, expected):
+    assert app_model.directories(merged(), root_group) == expected
 
 
 def good_paths(merged, root_group='root'):

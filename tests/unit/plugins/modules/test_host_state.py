@@ -102,6 +102,18 @@ def exit_result(outcome):
     return outcome.result
 
 
+def deny_lstat(monkeypatch, denied):
+    """Make os.lstat of one path fail with EACCES, as for a file in a directory the module may not read."""
+    real = os.lstat
+
+    def lstat(path, *args, **kwargs):
+        if path == denied:
+            raise OSError(errno.EACCES, 'Permission denied', path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(host_state.os, 'lstat', lstat)
+
+
 def fail_result(outcome):
     assert isinstance(outcome, AnsibleFailJson), outcome.result
     return outcome.result
@@ -565,15 +577,8 @@ def test_file_replaced_by_a_link_after_lstat(monkeypatch, tmp_path):
 
 
 def test_unreadable_path_fails(run, monkeypatch, tmp_path):
-    real = os.lstat
     denied_path = str(tmp_path / 'locked' / 'env.json')
-
-    def lstat(path, *args, **kwargs):
-        if path == denied_path:
-            raise OSError(errno.EACCES, 'Permission denied', path)
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(host_state.os, 'lstat', lstat)
+    deny_lstat(monkeypatch, denied_path)
     result = fail_result(run({'paths': [str(tmp_path), denied_path]}))
     assert result['msg'] == 'paths: cannot read the status of %s: Permission denied' % denied_path
     assert result['path'] == denied_path
@@ -676,15 +681,8 @@ def test_unlistable_glob_directory_fails(run, monkeypatch, sites):
 
 
 def test_glob_without_wildcard_in_an_unreadable_directory_fails(run, monkeypatch, sites):
-    real = os.lstat
     path = str(sites / 'sites-enabled' / 'modwsgi-hello.conf')
-
-    def lstat(name, *args, **kwargs):
-        if name == path:
-            raise OSError(errno.EACCES, 'Permission denied', name)
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(host_state.os, 'lstat', lstat)
+    deny_lstat(monkeypatch, path)
     result = fail_result(run({'globs': [path]}))
     assert result['msg'] == 'globs: cannot read the status of %s: Permission denied' % path
 
