@@ -1155,7 +1155,7 @@ def _dirs(root, root_group, user, group):
 
 
 @pytest.mark.parametrize('merged, root_group, expected', [
-    (lambda: hello(), 'wheel', _dirs('/srv/modwsgi', 'wheel', 'wsgi-hello', 'wsgi-hello')),
+    (hello, 'wheel', _dirs('/srv/modwsgi', 'wheel', 'wsgi-hello', 'wsgi-hello')),
     (lambda: app_model.merge_apps([app(PLAYBOOK_DIR + '/app', user='web', group='www')], {}, '/opt/apps', SERVER, 2,
                                   PLAYBOOK_DIR)[0], 'root', _dirs('/opt/apps', 'root', 'web', 'www')),
 ], ids=['parents-first', 'data-to-the-apps-user'])
