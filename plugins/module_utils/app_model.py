@@ -96,11 +96,6 @@ STATIC_URL_PATTERN = r'^/[^\s"]*$'
 
 # Files the controller-side copy and the content checksum both leave out.
 SOURCE_EXCLUDE = ['.git', '.hg', '.svn', '__pycache__', '*.pyc', '*.pyo', '.DS_Store', '.venv', '.tox', '.pytest_cache']
-# The same names as community.general.archive patterns (at the top level and below).
-ARCHIVE_EXCLUSIONS = (SOURCE_EXCLUDE
-                      + ['*/' + name for name in SOURCE_EXCLUDE]
-                      + [name + '/*' for name in SOURCE_EXCLUDE]
-                      + ['*/' + name + '/*' for name in SOURCE_EXCLUDE])
 
 # Marker written into a release once it is complete, and the prefix of the one written into a
 # virtualenv (followed by its fingerprint).
@@ -911,7 +906,7 @@ def rejected_config_message(failed_result):
     """The message for the failed template task(s) of the vhosts: which file, and what Apache said."""
     results = failed_result.get('results') or [failed_result]
     failed = [result for result in results if result.get('failed')]
-    files = [(result.get('site') or {}).get('file') or 'modwsgi-listen.conf' for result in failed]
+    files = [(result.get('site') or {}).get('file') or LISTEN_FILE for result in failed]
     errors = [' '.join(_text(result.get('stderr') or result.get('msg') or '').split()) for result in failed]
     return ("%s failed Apache's configuration check and was not written; the live configuration and the serving "
             "releases are unchanged. Apache said: %s -- check the extra_directives, tls and static settings of the "

@@ -12,6 +12,9 @@ import pathlib
 
 import yaml
 
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+
 from ansible_collections.modwsgi.deploy.plugins.module_utils import app_model
 
 ROLE_VARS = yaml.safe_load((pathlib.Path(__file__).resolve().parents[2] / 'roles' / 'app' / 'vars' / 'main.yml').read_text())
@@ -25,6 +28,15 @@ def test_markers_match_the_model():
 
 def test_source_exclusions_match_the_model():
     assert ROLE_VARS['__modwsgi_app_source_exclude'] == app_model.SOURCE_EXCLUDE
+
+
+def test_archive_exclusions_cover_every_level():
+    # The patterns tasks/release/source/dir_unpack.yml hands community.general.archive.
+    templar = Templar(loader=DataLoader(), variables=dict(
+        (name, trust_as_template(value) if isinstance(value, str) else value) for name, value in ROLE_VARS.items()))
+    exclusions = templar.template(trust_as_template('{{ __modwsgi_app_archive_exclusions }}'))
+    assert len(exclusions) == 4 * len(app_model.SOURCE_EXCLUDE)
+    assert {'.git', '*/.git', '.git/*', '*/.git/*'} <= set(exclusions)
 
 
 def test_archive_pattern_matches_the_model():

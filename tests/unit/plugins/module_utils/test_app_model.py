@@ -86,11 +86,6 @@ def test_builtin_defaults_order_and_values():
     assert app_model.SOURCE_DEFAULTS == {'version': 'HEAD', 'subdir': ''}
 
 
-def test_archive_exclusions_cover_every_level():
-    assert len(app_model.ARCHIVE_EXCLUSIONS) == 4 * len(app_model.SOURCE_EXCLUDE)
-    assert {'.git', '*/.git', '.git/*', '*/.git/*'} <= set(app_model.ARCHIVE_EXCLUSIONS)
-
-
 # ---------------------------------------------------------------------------
 # combine (Ansible's semantics)
 # ---------------------------------------------------------------------------
