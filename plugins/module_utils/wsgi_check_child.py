@@ -12,7 +12,9 @@ runs as. The unit tests import it to test its functions.
 
 As a script it reads its parameters as JSON from standard input and writes its progress and its
 result as JSON to the file named by its only argument (standard output belongs to the
-application, which may print anything).
+application, which may print anything). The module writes the entry point loader
+(module_utils/wsgi_entry_point.py, the code the app role inlines into its .wsgi files) next to it:
+the application is loaded exactly as under mod_wsgi, a factory called once.
 
 It runs with the release's Python, which need not be the one Ansible uses: only the standard
 library may be imported (nothing from ansible), and the code must stay valid for Python 3.6.
@@ -221,7 +223,11 @@ def _internal_frame(filename):
     return os.path.abspath(filename) in _INTERNAL_FILES
 
 
-_INTERNAL_FILES = set([os.path.abspath(__file__), os.path.abspath(importlib.__file__)])
+# The entry point loader (module_utils/wsgi_entry_point.py): the module writes it next to this script, and it is
+# next to this file in the collection. Its frames are the check's, not the application's.
+LOADER_FILE = 'wsgi_entry_point.py'
+_LOADER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), LOADER_FILE)
+_INTERNAL_FILES = set([os.path.abspath(__file__), os.path.abspath(importlib.__file__), _LOADER_PATH])
 
 
 def _drop_internal_frames(summary, depth=0):
@@ -251,26 +257,42 @@ def failure(stage, msg, **extra):
     return result
 
 
-def load_callable(module_name, attrs):
-    """Import the entry module and look up the callable. Returns (callable, None) or (None, failure)."""
+def entry_point_loader(path=_LOADER_PATH):
+    """Load the entry point loader from its file, as a module that is not in sys.modules."""
+    spec = importlib.util.spec_from_file_location('_modwsgi_deploy_wsgi_entry_point', path)
+    loader = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loader)
+    return loader
+
+
+def _raised_in(exc, path):
+    """Whether the innermost frame of the exception's traceback runs the file (the error is not the application's)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(path)
+
+
+def load_application(loader, entry_point, module_name):
+    """Import the entry module, then get the application through the loader as the .wsgi file does (its import
+    finds the module imported): look up the callable and call it when it is a factory.
+
+    Returns (application, None) or (None, failure). A failure raised by the loader itself (a missing attribute,
+    something that is not callable, arguments the factory does not take, an unknown ${MODWSGI_APP_*}) has
+    'wrong_entry_point'; one the application raised while it was looked up or called has 'loading'.
+    """
     try:
-        target = importlib.import_module(module_name)
+        importlib.import_module(module_name)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: mod_wsgi logs and fails them too
         return None, failure('import', exception_summary(exc), exception=type(exc).__name__,
                              traceback_tail=traceback_tail(exc), sys_path=list(sys.path))
-    for index, attr in enumerate(attrs):
-        owner = module_name if index == 0 else module_name + ':' + '.'.join(attrs[:index])
-        try:
-            target = getattr(target, attr)
-        except AttributeError:
-            return None, failure('import', "'%s' has no attribute '%s'" % (owner, attr), missing_attribute=attr)
-        except BaseException as exc:
-            return None, failure('import', exception_summary(exc), exception=type(exc).__name__,
-                                 traceback_tail=traceback_tail(exc))
-    if not callable(target):
-        return None, failure('import', "'%s:%s' is a %s, not a callable"
-                             % (module_name, '.'.join(attrs), type(target).__name__), not_callable=True)
-    return target, None
+    try:
+        return loader.load_application(entry_point, os.environ), None
+    except BaseException as exc:
+        if _raised_in(exc, loader.__file__):
+            return None, failure('import', str(exc) or exception_summary(exc), wrong_entry_point=True)
+        return None, failure('import', exception_summary(exc), exception=type(exc).__name__,
+                             traceback_tail=traceback_tail(exc), sys_path=list(sys.path), loading=True)
 
 
 def _tail(text):
@@ -383,6 +405,7 @@ def wsgi_call(application, request):
 def check(params):
     warnings = []
     report(stage='setup', warnings=warnings)
+    loader = entry_point_loader()
     sys.argv[:] = ['mod_wsgi']
     for name, value in params['env'].items():
         os.environ[name] = value
@@ -393,7 +416,10 @@ def check(params):
     sys.path[0:0] = params['python_path']
     importlib.invalidate_caches()
 
-    module_name = params['module']
+    try:
+        module_name = loader.parse_entry_point(params['entry_point'])['module']
+    except ValueError as exc:
+        return failure('import', str(exc), wrong_entry_point=True)
     report(stage='scan')
     try:
         spec, parents = locate(module_name)
@@ -415,11 +441,13 @@ def check(params):
 
     report(stage='import')
     started = time.monotonic()
-    application, problem = load_callable(module_name, params['attrs'])
+    application, problem = load_application(loader, params['entry_point'], module_name)
     elapsed_import = time.monotonic() - started
     report(elapsed={'import': round(elapsed_import, 4)})
     if problem:
         return problem
+    if params['request'] is None:  # import only
+        return {}
 
     report(stage='call')
     started = time.monotonic()

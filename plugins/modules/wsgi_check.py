@@ -25,12 +25,13 @@ description:
     C(if __name__ == \"__main__\":). Under mod_wsgi such a call starts a second development server inside
     Apache, or ends with C(SystemExit ignored) in the error log. Calls inside functions and methods, and calls
     of C(subprocess.run) and C(asyncio.run), are not refused."
-  - Then the entry module is imported and the callable is looked up; any exception, including C(SystemExit),
-    fails the check with the last lines of its traceback.
-  - Finally one request is made by calling the application directly with a PEP 3333 environ (no network is
-    used). The check fails when the application raises, never calls C(start_response), returns something that
-    mod_wsgi would reject (a status or headers that are not strings, a body that is not bytes), or answers with
-    a status of 500 or above (or, with O(expected_status), a status not in that list).
+  - Then the entry module is imported and the application is loaded with the same code the C(.wsgi) files of the
+    P(modwsgi.deploy.app#role) role run under mod_wsgi, so a factory is called once, as there, after O(env) is in
+    C(os.environ). Any exception, including C(SystemExit), fails the check with the last lines of its traceback.
+  - Finally, unless O(request=false), one request is made by calling the application directly with a PEP 3333
+    environ (no network is used). The check fails when the application raises, never calls C(start_response),
+    returns something that mod_wsgi would reject (a status or headers that are not strings, a body that is not
+    bytes), or answers with a status of 500 or above (or, with O(expected_status), a status not in that list).
   - The module never changes anything on the target, but importing the entry point runs the application's
     module-level code, with whatever side effects it has, as O(run_as).
   - Python 3.6 or later is needed in the checked environment.
@@ -48,11 +49,21 @@ options:
     type: path
   entry_point:
     description:
-      - The WSGI callable, as C(package.module:callable), for example V(mysite.wsgi:application) or
-        V(hello:app).
-      - The part after the colon may be a dotted attribute path (V(myapp.server:app.wsgi_app)).
-      - Calling a factory (V(hello:create_app(\))) is not supported, only attribute access. Call the factory in a
-        module, assign the application to a name there (for example C(app)) and name that attribute instead.
+      - The WSGI application, in one of three forms.
+      - V(package.module:callable), the WSGI callable itself, for example V(mysite.wsgi:application) or
+        V(hello:app). The part after the colon may be a dotted attribute path (V(myapp.server:app.wsgi_app)).
+      - V(package.module:factory(\)), a factory called without arguments that returns the WSGI callable, for
+        example V(blog:create_app(\)).
+      - V(package.module:factory(<arguments>\)), a factory called with positional and keyword arguments, each a
+        Python literal (a string, number, V(True), V(False), V(None), or a list, tuple, dict or set of them), for
+        example V(blog:create_app("prod", debug=False\)) or V(pypiserver:app(roots=["${MODWSGI_APP_DATA}/packages"]\)).
+        The arguments are read with C(ast.literal_eval), never evaluated; names, calls, attribute access,
+        C(*args) and C(**kwargs) are refused. Only one call, at the end, is allowed.
+      - In the strings of the arguments (also inside lists, tuples, dicts and sets), C(${MODWSGI_APP}),
+        C(${MODWSGI_APP_ROOT}), C(${MODWSGI_APP_DATA}), C(${MODWSGI_APP_CONFIG}) and C(${MODWSGI_APP_RELEASE}) are
+        replaced with the value of that environment variable (from O(env), O(secret_env) or the module's
+        environment; the P(modwsgi.deploy.app#role) role sets them for its apps). Any other C($) is left alone;
+        another C(${MODWSGI_APP_...}) name, or one that is not set, fails the check.
     type: str
     required: true
   python_path:
@@ -133,6 +144,15 @@ options:
     type: list
     elements: int
     default: []
+  request:
+    description:
+      - Whether to make the request. With V(false) the check only scans the entry module for C(run) calls,
+        imports it and loads the application (calling its factory), and makes no WSGI call; O(path), O(host),
+        O(script_name), O(method) and O(expected_status) are not used then.
+      - The P(modwsgi.deploy.app#role) role checks the import first, runs the app's setup and migration commands,
+        then makes the full check.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -190,6 +210,16 @@ EXAMPLES = r"""
   become: true
   register: shop_check
 
+- name: Check that a factory with arguments builds the application, without a request
+  modwsgi.deploy.wsgi_check:
+    venv: /srv/www/packages/releases/7/venv
+    entry_point: pypiserver:app(roots=["${MODWSGI_APP_DATA}/packages"], password_file=None)
+    env:
+      MODWSGI_APP_DATA: /srv/www/packages/data
+    run_as: packages
+    request: false
+  become: true
+
 - name: Show how long the application takes to start
   ansible.builtin.debug:
     msg: "import {{ shop_check.elapsed.import }}s, first request {{ shop_check.elapsed.call }}s"
@@ -198,23 +228,23 @@ EXAMPLES = r"""
 RETURN = r"""
 status:
   description: Status line of the response, as passed to C(start_response).
-  returned: success, and on failure when RV(stage=status)
+  returned: success when O(request=true), and on failure when RV(stage=status)
   type: str
   sample: 200 OK
 status_code:
   description: Numeric HTTP status of the response.
-  returned: success, and on failure when RV(stage=status)
+  returned: success when O(request=true), and on failure when RV(stage=status)
   type: int
   sample: 200
 headers:
   description: Response headers, in the order the application gave them, each as a C([name, value]) list.
-  returned: success, and on failure when RV(stage=status)
+  returned: success when O(request=true), and on failure when RV(stage=status)
   type: list
   elements: list
   sample: [["Content-Type", "text/html; charset=utf-8"], ["Content-Length", "13"]]
 body_bytes:
   description: Length of the response body in bytes.
-  returned: success, and on failure when RV(stage=status)
+  returned: success when O(request=true), and on failure when RV(stage=status)
   type: int
   sample: 13
 elapsed:
@@ -223,13 +253,13 @@ elapsed:
   type: dict
   contains:
     import:
-      description: Seconds taken to import the entry module and look up the callable.
+      description: Seconds taken to import the entry module and load the application (calling its factory).
       returned: success
       type: float
       sample: 0.412
     call:
       description: Seconds taken by the request, from calling the application to closing its response.
-      returned: success
+      returned: success when O(request=true)
       type: float
       sample: 0.0153
   sample:
@@ -306,6 +336,9 @@ from ansible.module_utils.common.text.converters import to_native, to_text
 # The program of the check process, which runs with the release's interpreter. Imported only so that AnsiballZ
 # ships its file with this module: child_source() reads that file.
 from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_check_child
+# The entry point loader: parses entry_point here, and its file goes next to the check process's program, which
+# loads the application with it as the app role's .wsgi files do (loader_source()).
+from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_entry_point
 
 
 TAIL_LINES = 20
@@ -321,7 +354,6 @@ RUN_CALL_HELP = (
     "'if __name__ == \"__main__\":'."
 )
 
-_IDENTIFIER_RE = re.compile(r'^[^\W\d]\w*$', re.UNICODE)
 _HOST_RE = re.compile(r'^(\[[0-9A-Fa-f:.]+\]|[^:\[\]/\s@?#]+)(?::(\d{1,5}))?$')
 
 
@@ -338,29 +370,6 @@ class CheckFailed(Exception):
 # ---------------------------------------------------------------------------
 # Pure helpers (no host access); unit tested directly.
 # ---------------------------------------------------------------------------
-
-def parse_entry_point(value):
-    """Split ``package.module:callable`` into (module name, [attribute, ...]). Raises ValueError."""
-    example = "use 'package.module:callable', for example 'mysite.wsgi:application' or 'hello:app'"
-    value = value if value is not None else ''
-    if '(' in value or ')' in value:
-        raise ValueError(
-            "entry_point %r calls something: only attribute access is supported, not calls such as a "
-            "factory 'create_app()'. Create the application in a module (app = create_app()) and "
-            "name that attribute, for example 'hello:app'." % value)
-    if value.count(':') != 1:
-        raise ValueError('entry_point %r has %s: %s.'
-                         % (value, 'no colon' if ':' not in value else 'more than one colon', example))
-    module_name, attr_path = value.split(':')
-    for label, dotted in (('module', module_name), ('callable', attr_path)):
-        if not dotted:
-            raise ValueError('entry_point %r has no %s part: %s.' % (value, label, example))
-        for part in dotted.split('.'):
-            if not _IDENTIFIER_RE.match(part):
-                raise ValueError('entry_point %r: %r in the %s part is not a Python identifier: %s.'
-                                 % (value, part, label, example))
-    return module_name, attr_path.split('.')
-
 
 def build_request(path, host, script_name, method='GET'):
     """Return the request parts of the WSGI environ. Raises ValueError."""
@@ -541,21 +550,31 @@ def kill_group(pgid):
         pass
 
 
-def child_source():
-    """Return the source of the check process (module_utils/wsgi_check_child.py) as bytes.
+def module_source(module, what):
+    """Return the source of an imported module_utils module as bytes.
 
     It is read through the loader of the imported module, so it comes from wherever that module was imported
     from: the AnsiballZ zip on the target (zipimport), or a directory (a collection tree, or a payload that
     AnsiballZ's explode subcommand unpacked).
     """
-    path = wsgi_check_child.__file__
+    path = module.__file__
     try:
-        data = wsgi_check_child.__spec__.loader.get_data(path)
+        data = module.__spec__.loader.get_data(path)
     except (AttributeError, OSError) as exc:
-        raise CheckFailed('setup', 'Cannot read the program of the check process, %s: %s' % (path, to_native(exc)))
+        raise CheckFailed('setup', 'Cannot read %s, %s: %s' % (what, path, to_native(exc)))
     if not data:  # the controller's collection loader returns None for a missing file
-        raise CheckFailed('setup', 'Cannot read the program of the check process, %s: it is missing or empty.' % path)
+        raise CheckFailed('setup', 'Cannot read %s, %s: it is missing or empty.' % (what, path))
     return data
+
+
+def child_source():
+    """The program of the check process (module_utils/wsgi_check_child.py)."""
+    return module_source(wsgi_check_child, 'the program of the check process')
+
+
+def loader_source():
+    """The entry point loader (module_utils/wsgi_entry_point.py), which the check process loads from its directory."""
+    return module_source(wsgi_entry_point, 'the entry point loader of the check process')
 
 
 def run_child(interpreter, params, user, timeout):
@@ -564,9 +583,10 @@ def run_child(interpreter, params, user, timeout):
     try:
         os.chmod(top, 0o711)
         script = os.path.join(top, 'wsgi_check_child.py')
-        with open(script, 'wb') as handle:
-            handle.write(child_source())
-        os.chmod(script, 0o644)
+        for path, data in ((script, child_source()), (os.path.join(top, wsgi_check_child.LOADER_FILE), loader_source())):
+            with open(path, 'wb') as handle:
+                handle.write(data)
+            os.chmod(path, 0o644)
         results = os.path.join(top, 'result')
         os.mkdir(results, 0o700)
         if user is not None and user.switch:
@@ -608,7 +628,7 @@ def indent(lines):
 def run_check(module):
     params = module.params
     try:
-        module_name, attrs = parse_entry_point(params['entry_point'])
+        entry_point = wsgi_entry_point.parse_entry_point(params['entry_point'])
         request = build_request(params['path'], params['host'], params['script_name'], params['method'])
     except ValueError as exc:
         raise CheckFailed('arguments', to_native(exc))
@@ -626,16 +646,16 @@ def run_check(module):
     interpreter = find_interpreter(params['venv'], params['python'])
     user = resolve_user(params['run_as'])
     child_params = {
-        'module': module_name,
-        'attrs': attrs,
+        'entry_point': params['entry_point'],
         'python_path': params['python_path'],
         'cwd': working_directory(params['chdir'], user),
         'env': dict(env_strings(params['env']), **env_strings(params['secret_env'])),
-        'request': request,
+        'request': request if params['request'] else None,
     }
     result, output, timed_out, returncode = run_child(interpreter, child_params, user, params['timeout'])
 
     entry = params['entry_point']
+    module_name = entry_point['module']
     info = dict((key, result[key]) for key in ('python_version', 'entry_file') if key in result)
     info['output'] = output
     for warning in result.get('warnings') or []:
@@ -646,10 +666,11 @@ def run_check(module):
 
     if timed_out:
         if stage == 'import':
-            msg = ('Importing %r (entry point %r) did not finish within %d seconds; the check was stopped. '
+            msg = ('Importing %r%s (entry point %r) did not finish within %d seconds; the check was stopped. '
                    'Something blocks at import time: a server started without an \'if __name__ == "__main__":\' '
                    'guard (app.run(), serve_forever()), a connection to a service that does not answer, or a '
-                   'wait for input.' % (module_name, entry, params['timeout']))
+                   'wait for input.' % (module_name, ' and calling its factory' if entry_point['call'] else '',
+                                        entry, params['timeout']))
         elif stage == 'call':
             msg = ('The request %s to %r did not finish within %d seconds; the check was stopped. The application '
                    'hangs on this request (a service it waits for does not answer?) or needs a longer timeout.'
@@ -683,21 +704,32 @@ def run_check(module):
             raise CheckFailed(stage, format_run_calls(result['run_calls']), **extra)
         if stage == 'import':
             if result.get('not_found'):
-                msg = ('The entry module %r (entry point %r) was not found with %s%s. Check python_path '
-                       '(the directory that contains it, usually the source directory of the release) and '
-                       'entry_point. sys.path was: %s'
+                msg = ('The entry module %r (entry point %r) was not found by %s%s in the directories on sys.path: '
+                       '%s. Either entry_point names the wrong module, or the directory that contains it (usually '
+                       'the source directory of the release) is not on sys.path: with the app role, source.subdir '
+                       'decides which directory of the source is on sys.path (the top of the source when it is '
+                       'empty); with the wsgi_check module, python_path does.'
                        % (module_name, entry, interpreter, as_user, ', '.join(result.get('sys_path') or [])))
-            elif result.get('missing_attribute') or result.get('not_callable'):
-                msg = 'The entry point %r is wrong: %s (in %s).' % (entry, result['msg'], result.get('entry_file'))
+            elif result.get('wrong_entry_point'):
+                msg = 'The entry point %r is wrong: %s' % (entry, result['msg'])
+                if result.get('entry_file'):
+                    msg += ' (in %s)' % result['entry_file']
+                msg = msg.rstrip('.') + '.'
             else:
-                msg = 'Importing %r (entry point %r) failed: %s' % (module_name, entry, result['msg'])
+                if result.get('loading') and entry_point['call']:
+                    msg = 'Calling the factory of the entry point %r failed: %s' % (entry, result['msg'])
+                elif result.get('loading'):
+                    msg = 'Looking up the callable of the entry point %r failed: %s' % (entry, result['msg'])
+                else:
+                    msg = 'Importing %r (entry point %r) failed: %s' % (module_name, entry, result['msg'])
                 if result.get('exception') == 'SystemExit':
                     msg += ('\nThe module raised SystemExit (for example through sys.exit) while being imported; under '
                             'mod_wsgi this is logged as "SystemExit ignored" and the application never answers.')
                 elif result.get('exception') == 'ModuleNotFoundError':
                     msg += ('\nA module the application imports is not installed in the environment of %s: add it '
-                            'to the requirements of the release (or to python_path if it is part of the source).'
-                            % interpreter)
+                            'to the requirements of the release. If it is part of the source, its directory must be '
+                            'on sys.path: with the app role, source.subdir decides which directory of the source '
+                            'is; with the wsgi_check module, python_path does.' % interpreter)
                 elif result.get('exception') == 'PermissionError' and user:
                     msg += ('\nThe application runs as %s under mod_wsgi: give that user access to the files it '
                             'needs.' % user.name)
@@ -706,6 +738,10 @@ def run_check(module):
             raise CheckFailed(stage, msg, **extra)
         if stage == 'call':
             msg = 'The request %s to %r failed: %s' % (target, entry, result['msg'])
+            if (result.get('exception') == 'TypeError' and 'positional argument' in result['msg']
+                    and not entry_point['call']):
+                msg += ('\nIf %r is an application factory, call it in the entry point: %r.'
+                        % (entry.split(':', 1)[1], entry + '()'))
             if result.get('traceback_tail'):
                 msg += '\nLast lines of the traceback:\n' + indent(result['traceback_tail'])
             if result.get('wsgi_errors'):
@@ -715,6 +751,11 @@ def run_check(module):
         if result.get('traceback_tail'):
             msg += '\nLast lines of the traceback:\n' + indent(result['traceback_tail'])
         raise CheckFailed(stage or 'setup', msg, **extra)
+
+    elapsed = result.get('elapsed') or {}
+    if not params['request']:
+        return dict(changed=False, elapsed={'import': elapsed.get('import')}, entry_file=result.get('entry_file'),
+                    python_version=result.get('python_version'))
 
     response = dict(
         status=result['status'],
@@ -733,7 +774,6 @@ def run_check(module):
         extra.update(response)
         raise CheckFailed('status', msg, **extra)
 
-    elapsed = result.get('elapsed') or {}
     response.update(
         changed=False,
         elapsed={'import': elapsed.get('import'), 'call': elapsed.get('call')},
@@ -775,6 +815,7 @@ def main():
             method=dict(type='str', default='GET', choices=['GET', 'HEAD']),
             timeout=dict(type='int', default=30),
             expected_status=dict(type='list', elements='int', default=[]),
+            request=dict(type='bool', default=True),
         ),
         mutually_exclusive=[('venv', 'python')],
         required_one_of=[('venv', 'python')],

@@ -32,12 +32,26 @@ from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_check_c
 from ansible_collections.modwsgi.deploy.plugins.modules import wsgi_check
 
 CHILD_FILE = child.__file__
+LOADER_FILE = os.path.join(os.path.dirname(CHILD_FILE), child.LOADER_FILE)
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(CHILD_FILE))))
 
 
 def read_child_file():
     with open(CHILD_FILE, 'rb') as handle:
         return handle.read()
+
+
+def read_loader_file():
+    with open(LOADER_FILE, 'rb') as handle:
+        return handle.read()
+
+
+def write_script(directory):
+    """Write the check's program and the loader next to it, as the module does. Returns the script's path."""
+    (directory / child.LOADER_FILE).write_bytes(read_loader_file())
+    script = directory / 'wsgi_check_child.py'
+    script.write_bytes(read_child_file())
+    return script
 
 
 # ---------------------------------------------------------------------------
@@ -80,6 +94,13 @@ def test_child_runs_main_only_as_a_script():
 
 def test_child_source_is_the_file():
     assert wsgi_check.child_source() == read_child_file()
+    assert wsgi_check.loader_source() == read_loader_file()
+
+
+def test_loader_is_the_module_utils_file_next_to_the_child():
+    assert child.LOADER_FILE == os.path.basename(wsgi_check.wsgi_entry_point.__file__)
+    assert os.path.realpath(LOADER_FILE) == os.path.realpath(wsgi_check.wsgi_entry_point.__file__)
+    assert child.entry_point_loader().__file__ == LOADER_FILE
 
 
 class _Loader(object):
@@ -112,7 +133,8 @@ from ansible_collections.modwsgi.deploy.plugins.modules import wsgi_check
 from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_check_child
 assert isinstance(wsgi_check_child.__spec__.loader, zipimport.zipimporter), wsgi_check_child.__spec__.loader
 assert wsgi_check_child.__file__.startswith(sys.argv[1] + "/"), wsgi_check_child.__file__
-sys.stdout.buffer.write(wsgi_check.child_source())
+assert wsgi_check.wsgi_entry_point.__file__.startswith(sys.argv[1] + "/"), wsgi_check.wsgi_entry_point.__file__
+sys.stdout.buffer.write(wsgi_check.child_source() + b"\\0" + wsgi_check.loader_source())
 '''
 
 
@@ -123,19 +145,21 @@ def test_child_source_from_a_zip_like_ansiballz(tmp_path):
     with zipfile.ZipFile(str(payload), 'w') as archive:
         for index in range(1, 5):
             archive.writestr('/'.join(package.split('/')[:index]) + '/__init__.py', b'')
-        for sub, name in (('modules', 'wsgi_check.py'), ('module_utils', 'wsgi_check_child.py')):
+        for sub in ('modules', 'module_utils'):
             archive.writestr('%s/%s/__init__.py' % (package, sub), b'')
+        for sub, name in (('modules', 'wsgi_check.py'), ('module_utils', 'wsgi_check_child.py'),
+                          ('module_utils', 'wsgi_entry_point.py')):
             archive.write(os.path.join(COLLECTION_ROOT, 'plugins', sub, name), '%s/%s/%s' % (package, sub, name))
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1')
     env.pop('PYTHONPATH', None)
     proc = subprocess.run([sys.executable, '-c', ZIP_PROBE, str(payload)], cwd=str(tmp_path), env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr.decode('utf-8', 'replace')
-    assert proc.stdout == read_child_file()
+    assert proc.stdout == read_child_file() + b'\0' + read_loader_file()
 
 
 def test_module_runs_the_child_through_ansiballz(tmp_path):
-    """A real ad hoc run: the module_utils file must be in the AnsiballZ payload for the check to work."""
+    """A real ad hoc run: the module_utils files must be in the AnsiballZ payload for the check to work."""
     ansible = os.path.join(os.path.dirname(sys.executable), 'ansible')
     if not os.access(ansible, os.X_OK):
         pytest.skip('ansible is not installed next to %s' % sys.executable)
@@ -145,9 +169,11 @@ def test_module_runs_the_child_through_ansiballz(tmp_path):
     src = tmp_path / 'src'
     src.mkdir()
     (src / 'hello.py').write_text(textwrap.dedent('''\
-        def app(environ, start_response):
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"hello"]
+        def create(greeting, data=None):
+            def app(environ, start_response):
+                start_response("200 OK", [("Content-Type", "text/plain"), ("X-Data", data)])
+                return [greeting.encode()]
+            return app
         '''))
     config = tmp_path / 'ansible.cfg'
     config.write_text(u'# empty: no ansible.cfg of the caller applies\n')
@@ -162,7 +188,8 @@ def test_module_runs_the_child_through_ansiballz(tmp_path):
         ANSIBLE_STDOUT_CALLBACK='json',
         ANSIBLE_NOCOLOR='1',
     )
-    args = {'python': sys.executable, 'entry_point': 'hello:app', 'python_path': [str(src)], 'chdir': str(src)}
+    args = {'python': sys.executable, 'entry_point': 'hello:create("hello", data="${MODWSGI_APP_DATA}/x")',
+            'python_path': [str(src)], 'chdir': str(src), 'env': {'MODWSGI_APP_DATA': '/srv/data'}}
     proc = subprocess.run(
         [ansible, 'all', '-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % sys.executable,
          '-m', 'modwsgi.deploy.wsgi_check', '-a', json.dumps(args)],
@@ -171,6 +198,7 @@ def test_module_runs_the_child_through_ansiballz(tmp_path):
     assert proc.returncode == 0, output + proc.stderr.decode('utf-8', 'replace')
     result = json.loads(output)['plays'][0]['tasks'][0]['hosts']['localhost']
     assert result['status'] == '200 OK' and result['body_bytes'] == 5, result
+    assert ['X-Data', '/srv/data/x'] in result['headers']
     assert result['entry_file'] == str(src / 'hello.py')
 
 
@@ -179,8 +207,7 @@ def test_module_runs_the_child_through_ansiballz(tmp_path):
 # ---------------------------------------------------------------------------
 
 def test_script_protocol(tmp_path):
-    script = tmp_path / 'wsgi_check_child.py'
-    script.write_bytes(read_child_file())
+    script = write_script(tmp_path)
     src = tmp_path / 'src'
     src.mkdir()
     (src / 'hello.py').write_text(textwrap.dedent('''\
@@ -191,7 +218,7 @@ def test_script_protocol(tmp_path):
             start_response("201 Created", [("X-Stdin", repr(sys.stdin.read()))])
             return [b"ok"]
         '''))
-    params = {'module': 'hello', 'attrs': ['app'], 'python_path': [str(src)], 'cwd': str(src), 'env': {},
+    params = {'entry_point': 'hello:app', 'python_path': [str(src)], 'cwd': str(src), 'env': {},
               'request': dict(REQUEST)}
     result_path = tmp_path / 'result.json'
     proc = subprocess.run([sys.executable, '-B', str(script), str(result_path)], input=json.dumps(params).encode(),
@@ -224,16 +251,19 @@ def test_script_under_other_pythons(tmp_path, python):
     if probe.returncode != 0:
         pytest.skip('%s does not run (a pyenv shim of a version that is not selected?)' % python)
     version = probe.stdout.decode().strip()
-    script = tmp_path / 'wsgi_check_child.py'
-    script.write_bytes(read_child_file())
+    script = write_script(tmp_path)
     src = tmp_path / 'src'
     src.mkdir()
     (src / 'hello.py').write_text(u'def app(environ, start_response):\n    start_response("200 OK", [])\n'
-                                  u'    return [b"hi"]\n')
+                                  u'    return [b"hi"]\n\ndef make(body, status="200 OK"):\n'
+                                  u'    def app(environ, start_response):\n        start_response(status, [])\n'
+                                  u'        return [body]\n    return app\n')
     (src / 'served.py').write_text(u'import flask\napp = flask.Flask(__name__)\napp.run()\n')
     outcomes = {}
-    for module in ('hello', 'served', 'missing'):
-        params = {'module': module, 'attrs': ['app'], 'python_path': [str(src)], 'cwd': str(src), 'env': {},
+    entry_points = {'hello': 'hello:app', 'served': 'served:app', 'missing': 'missing:app',
+                    'factory': 'hello:make(b"made", status="201 Created")'}
+    for module, entry_point in entry_points.items():
+        params = {'entry_point': entry_point, 'python_path': [str(src)], 'cwd': str(src), 'env': {},
                   'request': dict(REQUEST)}
         result_path = tmp_path / ('%s.json' % module)
         proc = subprocess.run([python, '-B', str(script), str(result_path)], input=json.dumps(params).encode(),
@@ -242,6 +272,7 @@ def test_script_under_other_pythons(tmp_path, python):
         outcomes[module] = json.loads(result_path.read_text())
     assert all(result['python_version'] == version and result['done'] for result in outcomes.values())
     assert outcomes['hello']['status'] == '200 OK'
+    assert outcomes['factory']['status'] == '201 Created' and outcomes['factory']['body_bytes'] == 4
     text = 'app.run()' if tuple(int(part) for part in version.split('.')) >= (3, 8) else 'run()'  # get_source_segment
     assert outcomes['served']['run_calls'] == [{'file': str(src / 'served.py'), 'line': 3, 'call': text}]
     assert outcomes['missing']['not_found'] is True
@@ -492,13 +523,25 @@ def test_traceback_tail_drops_the_frames_of_the_check(sandbox):
         except ValueError as exc:
             raise RuntimeError("wrapped") from exc
         '''})
-    application, problem = child.load_callable('wcc_tb', ['app'])
+    application, problem = child.load_application(child.entry_point_loader(), 'wcc_tb:app', 'wcc_tb')
     assert application is None
     text = '\n'.join(problem['traceback_tail'])
     assert 'wcc_tb.py' in text and 'ValueError: from the application' in text
     assert 'RuntimeError: wrapped' in text
     assert CHILD_FILE not in text and '<frozen importlib' not in text
     assert importlib.__file__ not in text
+
+
+def test_traceback_tail_drops_the_frames_of_the_loader(sandbox):
+    write(sandbox, {'wcc_tbf.py': '''\
+        def create():
+            raise ValueError("from the factory")
+        '''})
+    application, problem = child.load_application(child.entry_point_loader(), 'wcc_tbf:create()', 'wcc_tbf')
+    assert application is None and problem['loading'] is True
+    text = '\n'.join(problem['traceback_tail'])
+    assert 'wcc_tbf.py' in text and 'ValueError: from the factory' in text
+    assert LOADER_FILE not in text and CHILD_FILE not in text
 
 
 def test_traceback_tail_keeps_the_frames_of_the_check_on_request():
@@ -551,7 +594,11 @@ def test_drop_internal_frames_stops_after_twenty_chained_exceptions():
 # In-process: importing the entry point
 # ---------------------------------------------------------------------------
 
-def test_load_callable(sandbox):
+def load(entry_point):
+    return child.load_application(child.entry_point_loader(), entry_point, entry_point.split(':')[0])
+
+
+def test_load_application(sandbox):
     write(sandbox, {'wcc_good/__init__.py': '', 'wcc_good/wsgi.py': '''\
         class Holder(object):
             def application(self, environ, start_response):
@@ -559,37 +606,70 @@ def test_load_callable(sandbox):
 
         holder = Holder()
         '''})
-    application, problem = child.load_callable('wcc_good.wsgi', ['holder', 'application'])
+    application, problem = load('wcc_good.wsgi:holder.application')
     assert problem is None
     assert application.__name__ == 'application'
 
 
-@pytest.mark.parametrize('source, attrs, expected', [
-    ('raise SystemExit(2)\n', ['app'],
+def test_load_application_calls_the_factory_once_with_expanded_arguments(sandbox, monkeypatch):
+    monkeypatch.setenv('MODWSGI_APP_DATA', '/srv/blog/data')
+    write(sandbox, {'wcc_factory.py': '''\
+        CALLS = []
+
+        def create_app(name, roots=(), debug=True):
+            CALLS.append((name, roots, debug))
+            def app(environ, start_response):
+                return []
+            return app
+        '''})
+    application, problem = load('wcc_factory:create_app("prod", roots=["${MODWSGI_APP_DATA}/packages"], debug=False)')
+    assert problem is None and application.__name__ == 'app'
+    assert sys.modules['wcc_factory'].CALLS == [('prod', ['/srv/blog/data/packages'], False)]
+
+
+@pytest.mark.parametrize('source, entry_point, expected', [
+    ('raise SystemExit(2)\n', 'wcc_load:app',
      {'msg': 'SystemExit: 2', 'exception': 'SystemExit'}),
-    ('import wcc_not_installed\n', ['app'],
+    ('import wcc_not_installed\n', 'wcc_load:app',
      {'msg': "ModuleNotFoundError: No module named 'wcc_not_installed'", 'exception': 'ModuleNotFoundError'}),
-    ('app = None\n', ['application'],
-     {'msg': "'wcc_load' has no attribute 'application'", 'missing_attribute': 'application'}),
-    ('class App(object):\n    pass\napp = App()\n', ['app', 'wsgi_app'],
-     {'msg': "'wcc_load:app' has no attribute 'wsgi_app'", 'missing_attribute': 'wsgi_app'}),
-    ('app = {}\n', ['app'],
-     {'msg': "'wcc_load:app' is a dict, not a callable", 'not_callable': True}),
+    ('app = None\n', 'wcc_load:application',
+     {'msg': "'wcc_load' has no attribute 'application'", 'wrong_entry_point': True}),
+    ('class App(object):\n    pass\napp = App()\n', 'wcc_load:app.wsgi_app',
+     {'msg': "'wcc_load:app' has no attribute 'wsgi_app'", 'wrong_entry_point': True}),
+    ('app = {}\n', 'wcc_load:app',
+     {'msg': "'wcc_load:app' is a dict, not a callable", 'wrong_entry_point': True}),
     ('class App(object):\n    @property\n    def wsgi(self):\n        raise KeyError("config")\napp = App()\n',
-     ['app', 'wsgi'],
-     {'msg': "KeyError: 'config'", 'exception': 'KeyError'}),
+     'wcc_load:app.wsgi',
+     {'msg': "KeyError: 'config'", 'exception': 'KeyError', 'loading': True}),
+    ('def make():\n    raise RuntimeError("no database")\n', 'wcc_load:make()',
+     {'msg': 'RuntimeError: no database', 'exception': 'RuntimeError', 'loading': True}),
+    ('def make():\n    raise SystemExit(3)\n', 'wcc_load:make()',
+     {'msg': 'SystemExit: 3', 'exception': 'SystemExit', 'loading': True}),
+    ('def make():\n    pass\n', 'wcc_load:make()',
+     {'msg': "the factory 'wcc_load:make' returned NoneType, not a WSGI callable (does it end with 'return app'?)",
+      'wrong_entry_point': True}),
+    ('def make(name):\n    return name\n', 'wcc_load:make("x")',
+     {'msg': "the factory 'wcc_load:make' returned str, not a WSGI callable", 'wrong_entry_point': True}),
+    ('def make():\n    return make\n', 'wcc_load:make(debug=True)',
+     {'msg': "make() got an unexpected keyword argument 'debug'", 'wrong_entry_point': True}),
+    ('def make(path):\n    return make\n', 'wcc_load:make("${MODWSGI_APP_CONFIG}/app.ini")',
+     {'msg': '${MODWSGI_APP_CONFIG} is not set in the environment; the names expanded in entry_point arguments are '
+             '${MODWSGI_APP}, ${MODWSGI_APP_ROOT}, ${MODWSGI_APP_DATA}, ${MODWSGI_APP_CONFIG}, ${MODWSGI_APP_RELEASE}',
+      'wrong_entry_point': True}),
 ])
-def test_load_callable_failures(sandbox, source, attrs, expected):
+def test_load_application_failures(sandbox, monkeypatch, source, entry_point, expected):
+    monkeypatch.delenv('MODWSGI_APP_CONFIG', raising=False)
     write(sandbox, {'wcc_load.py': source})
-    application, problem = child.load_callable('wcc_load', attrs)
+    application, problem = load(entry_point)
     assert application is None
     assert problem['failed'] is True and problem['stage'] == 'import'
     for key, value in expected.items():
         assert problem[key] == value
     if 'exception' in expected:
         assert problem['traceback_tail'][-1] == expected['msg']
-    if expected.get('exception') in ('SystemExit', 'ModuleNotFoundError'):
         assert problem['sys_path'] == sys.path
+    else:
+        assert 'traceback_tail' not in problem and 'exception' not in problem
 
 
 # ---------------------------------------------------------------------------
@@ -825,9 +905,9 @@ def test_wsgi_call_catches_system_exit():
 # In-process: check() and main()
 # ---------------------------------------------------------------------------
 
-def params_for(root, module, attrs=('app',), env=None, cwd=None):
-    return {'module': module, 'attrs': list(attrs), 'python_path': [str(root)], 'cwd': str(cwd or root),
-            'env': env or {}, 'request': dict(REQUEST)}
+def params_for(root, module, callable_='app', env=None, cwd=None, request=True):
+    return {'entry_point': '%s:%s' % (module, callable_), 'python_path': [str(root)], 'cwd': str(cwd or root),
+            'env': env or {}, 'request': dict(REQUEST) if request else None}
 
 
 GOOD_APP = '''\
@@ -909,6 +989,50 @@ def test_check_sourceless_entry_module_is_not_scanned(sandbox):
     assert result['status'] == '200 OK'
     assert child._STATE['warnings'] == [
         '%s is not a Python source file; it was not checked for run() calls.' % (sandbox / 'wcc_compiled.pyc')]
+
+
+def test_check_calls_the_factory_once_after_the_env_is_set(sandbox):
+    write(sandbox, {'wcc_fact.py': '''\
+        import os
+        CALLS = []
+
+        def create(path, **options):
+            CALLS.append((path, options, os.environ.get("WCC_MODE")))
+            def app(environ, start_response):
+                start_response("200 OK", [("X-Calls", repr(CALLS))])
+                return [b"ok"]
+            return app
+        '''})
+    env = {'WCC_MODE': 'prod', 'MODWSGI_APP': 'blog', 'MODWSGI_APP_DATA': '/srv/blog/data'}
+    result = child.check(params_for(sandbox, 'wcc_fact', 'create("${MODWSGI_APP_DATA}/db", name="${MODWSGI_APP}")',
+                                    env=env))
+    assert result['status'] == '200 OK'
+    assert ast.literal_eval(result['headers'][0][1]) == [('/srv/blog/data/db', {'name': 'blog'}, 'prod')]
+
+
+def test_check_without_a_request_only_loads_the_application(sandbox):
+    write(sandbox, {'wcc_only.py': '''\
+        CALLS = []
+
+        def create():
+            CALLS.append("factory")
+            def app(environ, start_response):
+                CALLS.append("request")
+                raise RuntimeError("no request was expected")
+            return app
+        '''})
+    result = child.check(params_for(sandbox, 'wcc_only', 'create()', request=False))
+    assert result == {}
+    assert sys.modules['wcc_only'].CALLS == ['factory']
+    assert child._STATE['stage'] == 'import' and set(child._STATE['elapsed']) == {'import'}
+
+
+def test_check_refuses_a_bad_entry_point_before_importing(sandbox):
+    write(sandbox, {'wcc_bad.py': 'raise RuntimeError("imported")\n'})
+    result = child.check(params_for(sandbox, 'wcc_bad', 'create(os.environ)'))
+    assert result['stage'] == 'import' and result['wrong_entry_point'] is True
+    assert result['msg'].startswith("entry_point 'wcc_bad:create(os.environ)' must be 'module:callable'")
+    assert 'wcc_bad' not in sys.modules
 
 
 class _Exit(Exception):

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import venv
 
 import pytest
 
@@ -229,34 +230,10 @@ def test_scan_files_reports_file_and_skips_unparsable(child, tmp_path):
 # Parent-side pure helpers
 # ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize('value, expected', [
-    ('hello:app', ('hello', ['app'])),
-    ('mysite.wsgi:application', ('mysite.wsgi', ['application'])),
-    ('myapp.server:app.wsgi_app', ('myapp.server', ['app', 'wsgi_app'])),
-    (u'caf\u00e9:app', (u'caf\u00e9', ['app'])),
-])
-def test_parse_entry_point(value, expected):
-    assert wsgi_check.parse_entry_point(value) == expected
-
-
-@pytest.mark.parametrize('value, fragment', [
-    ('hello', 'no colon'),
-    ('a:b:c', 'more than one colon'),
-    (':app', 'no module part'),
-    ('hello:', 'no callable part'),
-    ('hello:create_app()', 'factory'),
-    ('my-site.wsgi:app', "'my-site'"),
-    ('mysite..wsgi:app', "''"),
-    ('hello:app.', "''"),
-    ('1hello:app', "'1hello'"),
-    ('hello: app', "' app'"),
-    ('', 'no colon'),
-])
-def test_parse_entry_point_errors(value, fragment):
-    with pytest.raises(ValueError) as excinfo:
-        wsgi_check.parse_entry_point(value)
-    assert fragment in str(excinfo.value)
-    assert 'mysite.wsgi:application' in str(excinfo.value) or 'factory' in fragment
+def test_entry_point_parser_is_the_shared_one():
+    # Parsing, its messages and the loader are tested in tests/unit/plugins/module_utils/test_wsgi_entry_point.py.
+    assert not hasattr(wsgi_check, 'parse_entry_point')
+    assert wsgi_check.wsgi_entry_point.parse_entry_point('blog:create_app(debug=False)')['kwargs'] == {'debug': False}
 
 
 def test_build_request():
@@ -506,8 +483,23 @@ def test_entry_module_not_found(tmp_path, run_module):
     result = run_module(check_args(src, 'nothere.wsgi:app'))
     assert isinstance(result, AnsibleFailJson)
     assert result.result['stage'] == 'import'
-    assert "'nothere.wsgi'" in result.result['msg'] and 'was not found' in result.result['msg']
-    assert str(src) in result.result['msg']
+    msg = result.result['msg']
+    assert "'nothere.wsgi'" in msg and 'was not found' in msg
+    assert 'in the directories on sys.path: %s, ' % src in msg
+    # Right for both kinds of users: the app role's (source.subdir) and the module's (python_path).
+    assert 'with the app role, source.subdir decides which directory of the source is on sys.path' in msg
+    assert 'with the wsgi_check module, python_path does' in msg
+    assert 'Check python_path' not in msg
+
+
+def test_missing_dependency_hint_names_source_subdir_and_python_path(tmp_path, run_module):
+    src = make_app(tmp_path, {'hello.py': 'import wcc_helpers\n' + GOOD_APP})
+    result = run_module(check_args(src, 'hello:app'))
+    assert isinstance(result, AnsibleFailJson)
+    msg = result.result['msg']
+    assert "No module named 'wcc_helpers'" in msg
+    assert 'add it to the requirements of the release' in msg
+    assert 'source.subdir' in msg and 'python_path' in msg
 
 
 def test_missing_and_not_callable_attribute(tmp_path, run_module):
@@ -694,6 +686,135 @@ def test_env_reaches_os_environ_before_import(tmp_path, run_module):
     assert headers['X-Argv'] == "['mod_wsgi']"
 
 
+FACTORY_APP = '''\
+import os
+import sys
+
+CALLS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "calls.log")
+
+
+def create_app(name, roots=(), options=None, debug=True):
+    # The environment the module was given is in os.environ before the factory runs.
+    with open(CALLS_FILE, "a") as handle:
+        handle.write(repr((name, roots, options, debug, os.environ.get("MODE"), sys.prefix != sys.base_prefix)) + "\\n")
+
+    def app(environ, start_response):
+        with open(CALLS_FILE, "a") as handle:
+            handle.write("request\\n")
+        start_response("200 OK", [("X-Name", name), ("X-Roots", repr(roots))])
+        return [b"made by the factory"]
+    return app
+'''
+
+
+@pytest.fixture(scope='module')
+def real_venv(tmp_path_factory):
+    """A real virtualenv (no pip) of this interpreter: the check runs <venv>/bin/python."""
+    path = tmp_path_factory.mktemp('venv') / 'venv'
+    venv.create(str(path), with_pip=False, symlinks=True)
+    return path
+
+
+def factory_args(src, entry_point, real_venv, **extra):
+    args = check_args(src, entry_point, venv=str(real_venv), **extra)
+    del args['python']
+    return args
+
+
+def test_factory_with_arguments_is_called_once_in_a_real_venv(tmp_path, run_module, real_venv):
+    src = make_app(tmp_path, {'blog.py': FACTORY_APP})
+    entry_point = ('blog:create_app("prod", roots=["${MODWSGI_APP_DATA}/packages", "$HOME/x"], '
+                   'options={"a": [1, (2, None)], "${MODWSGI_APP}": {"${MODWSGI_APP_RELEASE}"}}, debug=False)')
+    env = {'MODE': 'production', 'MODWSGI_APP': 'blog', 'MODWSGI_APP_DATA': '/srv/blog/data'}
+    result = run_module(factory_args(src, entry_point, real_venv, env=env,
+                                     secret_env={'MODWSGI_APP_RELEASE': '/srv/blog/releases/7'}))
+    assert isinstance(result, AnsibleExitJson), result.result
+    assert result.result['status'] == '200 OK'
+    assert result.result['body_bytes'] == len(b'made by the factory')
+    assert dict(result.result['headers'])['X-Name'] == 'prod'
+    calls = (src / 'calls.log').read_text().splitlines()
+    assert calls == [repr(('prod', ['/srv/blog/data/packages', '$HOME/x'],
+                           {'a': [1, (2, None)], 'blog': {'/srv/blog/releases/7'}}, False, 'production', True)),
+                     'request']
+
+
+def test_factory_without_arguments(tmp_path, run_module):
+    src = make_app(tmp_path, {'hello.py': 'def make():\n    return app\n\n' + GOOD_APP})
+    result = run_module(check_args(src, 'hello:make()'))
+    assert isinstance(result, AnsibleExitJson), result.result
+    assert result.result['status'] == '200 OK'
+
+
+def test_request_false_makes_no_wsgi_call(tmp_path, run_module, real_venv):
+    src = make_app(tmp_path, {'blog.py': FACTORY_APP})
+    result = run_module(factory_args(src, 'blog:create_app("prod")', real_venv, request=False,
+                                     expected_status=[418]))
+    assert isinstance(result, AnsibleExitJson), result.result
+    result = result.result
+    assert (src / 'calls.log').read_text().splitlines() == [repr(('prod', (), None, True, None, True))]
+    assert set(result['elapsed']) == {'import'} and result['elapsed']['import'] >= 0
+    assert result['entry_file'] == str(src / 'blog.py')
+    assert result['python_version'] == '%d.%d' % sys.version_info[:2]
+    assert not set(result) & {'status', 'status_code', 'headers', 'body_bytes'}
+
+
+def test_request_false_still_refuses_run_calls_and_what_is_not_callable(tmp_path, run_module):
+    src = make_app(tmp_path, {'served.py': 'import flask\napp = flask.Flask(__name__)\napp.run()\n',
+                              'hello.py': 'settings = {}\ndef make():\n    return None\n'})
+    result = run_module(check_args(src, 'served:app', request=False))
+    assert isinstance(result, AnsibleFailJson) and result.result['stage'] == 'run_call'
+    result = run_module(check_args(src, 'hello:settings', request=False))
+    assert isinstance(result, AnsibleFailJson) and result.result['stage'] == 'import'
+    assert result.result['msg'] == ("The entry point 'hello:settings' is wrong: 'hello:settings' is a dict, not a "
+                                    "callable (in %s)." % (src / 'hello.py'))
+    result = run_module(check_args(src, 'hello:make()', request=False))
+    assert isinstance(result, AnsibleFailJson) and result.result['stage'] == 'import'
+    assert "the factory 'hello:make' returned NoneType, not a WSGI callable" in result.result['msg']
+
+
+@pytest.mark.parametrize('entry_point, env, fragment', [
+    ('hello:make(debug=True)', {}, "The entry point 'hello:make(debug=True)' is wrong: make() got an unexpected "
+                                   "keyword argument 'debug'"),
+    ('hello:make(path="${MODWSGI_APP_CONFIG}/x.ini")', {},
+     '${MODWSGI_APP_CONFIG} is not set in the environment'),
+    ('hello:broken()', {}, "Calling the factory of the entry point 'hello:broken()' failed: RuntimeError: no database"),
+])
+def test_factory_failures(tmp_path, run_module, entry_point, env, fragment):
+    src = make_app(tmp_path, {'hello.py': '''\
+        def make(path=None):
+            return make
+
+        def broken():
+            raise RuntimeError("no database")
+        '''})
+    result = run_module(check_args(src, entry_point, env=env))
+    assert isinstance(result, AnsibleFailJson)
+    assert result.result['stage'] == 'import'
+    assert fragment in result.result['msg'], result.result['msg']
+    if 'broken' in entry_point:
+        assert result.result['traceback_tail'][-1] == 'RuntimeError: no database'
+        assert any('hello.py' in line for line in result.result['traceback_tail'])
+        assert not any('wsgi_entry_point.py' in line for line in result.result['traceback_tail'])
+
+
+def test_plain_entry_point_naming_a_factory_gets_a_hint(tmp_path, run_module):
+    src = make_app(tmp_path, {'hello.py': 'def create_app():\n    return None\n'})
+    result = run_module(check_args(src, 'hello:create_app'))
+    assert isinstance(result, AnsibleFailJson)
+    assert result.result['stage'] == 'call'
+    assert "If 'create_app' is an application factory, call it in the entry point: 'hello:create_app()'." \
+        in result.result['msg']
+
+
+def test_factory_that_hangs_times_out_at_import(tmp_path, run_module):
+    src = make_app(tmp_path, {'hello.py': 'import time\ndef make():\n    time.sleep(60)\n'})
+    result = run_module(check_args(src, 'hello:make()', timeout=2))
+    assert isinstance(result, AnsibleFailJson)
+    assert result.result['stage'] == 'timeout' and result.result['timeout_stage'] == 'import'
+    assert result.result['msg'].startswith("Importing 'hello' and calling its factory (entry point 'hello:make()') "
+                                           "did not finish within 2 seconds")
+
+
 def test_secret_env_values_are_never_returned(tmp_path, capsys):
     # The real exit path (no patching): Ansible masks the no_log values of secret_env in the output.
     src = make_app(tmp_path, {'hello.py': '''\
@@ -749,15 +870,20 @@ def test_chdir_is_used(tmp_path, run_module):
 
 @pytest.mark.parametrize('entry_point, fragment', [
     ('hello', 'no colon'),
-    ('hello:create_app()', 'factory'),
+    ('hello:create_app(os.environ)', 'argument 1 (os.environ) is attribute access, not a Python literal'),
+    ('hello:create_app(*args)', '*args is not accepted'),
+    ('hello:create_app("${MODWSGI_APP_HOME}")', '${MODWSGI_APP_HOME} is not one of the names expanded'),
     ('hello-world:app', "'hello-world'"),
     ('hello:app:x', 'more than one colon'),
 ])
 def test_entry_point_format_errors(tmp_path, run_module, entry_point, fragment):
-    result = run_module({'python': sys.executable, 'entry_point': entry_point})
+    result = run_module({'python': str(tmp_path / 'never-run'), 'entry_point': entry_point})
     assert isinstance(result, AnsibleFailJson)
     assert result.result['stage'] == 'arguments'
-    assert fragment in result.result['msg']
+    msg = result.result['msg']
+    assert msg.startswith("entry_point %r must be 'module:callable' (e.g. 'hello:app') or a factory call "
+                          "'module:factory()' / 'module:factory(<Python literals>)'" % entry_point)
+    assert fragment in msg
 
 
 @pytest.mark.parametrize('args, fragment', [
