@@ -16,11 +16,13 @@ short_description: Read, in one call, the state of a host that the modwsgi.deplo
 version_added: 0.2.0
 description:
   - Reads, in one call per host, everything the C(modwsgi.deploy.app) and C(modwsgi.deploy.server) roles need to
-    decide what to change, in three parts, each optional.
+    decide what to change, in four parts, each optional.
   - RV(apps) is the deployed state of every application of O(apps).
   - RV(paths) tells what is at each path of O(paths) (type, owner, group, mode, the SHA-1 checksum of a regular
     file, the target of a symbolic link), without following symbolic links.
   - RV(globs) lists what matches each pattern of O(globs).
+  - RV(contents) holds the text of each small file of O(contents), for example a manifest a role wrote in an
+    earlier run.
   - Each application lives in C(<root>/<name>), which holds C(releases/<id>) (complete once it contains the empty
     file O(apps[].release_marker)), C(venvs/<fingerprint>) (complete once it contains the empty file
     O(apps[].venv_marker_prefix) followed by the fingerprint), the relative symbolic links C(current) and
@@ -107,6 +109,18 @@ options:
     type: list
     elements: str
     default: []
+  contents:
+    description:
+      - Files whose text to return in RV(contents), for example a small JSON manifest a role wrote in an earlier
+        run.
+      - Each must be an absolute path. Its key in RV(contents) is the path as given (a path option, so a leading
+        C(~) or an environment variable would be expanded first); a trailing C(/) is ignored.
+      - Each must be a regular file of at most 65536 bytes, or not exist. A symbolic link (which is not followed),
+        a directory or any other kind of file, or a bigger file fails the module, naming the path. The
+        directories leading to the path are followed as usual.
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -119,6 +133,8 @@ attributes:
 notes:
   - Only the Python standard library is used, and no command is run; the module works on any POSIX system with
     Python, including FreeBSD and NetBSD.
+  - The module reads at most 65536 bytes of each file of O(contents), so the text of a big file never travels
+    back to the controller by mistake; use M(ansible.builtin.slurp) for anything bigger.
   - RV(paths.checksum) is the same SHA-1 as the C(checksum) of M(ansible.builtin.stat), so it can be compared with
     what the C(ansible.builtin.hash) filter gives for the wanted content, as in content | hash('sha1'), to know
     whether a file would change.
@@ -167,6 +183,19 @@ EXAMPLES = r"""
     __content: "{{ {'DJANGO_SETTINGS_MODULE': 'hello.settings'} | to_nice_json }}"
   ansible.builtin.debug:
     msg: "{{ __env is none or __env.type != 'file' or __env.checksum != (__content | hash('sha1')) }}"
+
+- name: Read the manifest of the configuration files a previous run wrote
+  modwsgi.deploy.host_state:
+    contents:
+      - /var/lib/modwsgi/hello/manifest.json
+  become: true
+  register: previous_run
+
+- name: List the files the previous run wrote (none on a first run)
+  vars:
+    __manifest: "{{ previous_run.contents['/var/lib/modwsgi/hello/manifest.json'] }}"
+  ansible.builtin.debug:
+    msg: "{{ [] if __manifest is none else (__manifest | from_json).files }}"
 
 - name: Only the state of the server's files (no apps, so no root)
   modwsgi.deploy.host_state:
@@ -441,6 +470,17 @@ globs:
       - /etc/apache2/sites-available/modwsgi-hello.conf
       - /etc/apache2/sites-available/modwsgi-shop.conf
     /etc/apache2/conf-enabled/*.conf: []
+contents:
+  description:
+    - The text of each file of O(contents), keyed by the path as given; V(null) when nothing is at the path (or a
+      directory leading to it is missing or is not a directory).
+    - The file is decoded as UTF-8, a byte that is not valid UTF-8 being replaced by U+FFFD.
+    - Empty when O(contents) is.
+  returned: always
+  type: dict
+  sample:
+    /var/lib/modwsgi/hello/manifest.json: '{"files": ["/etc/apache2/sites-available/modwsgi-hello.conf"]}'
+    /var/lib/modwsgi/shop/manifest.json: null
 """
 
 import errno
@@ -462,6 +502,10 @@ _MISSING = (errno.ENOENT, errno.ENOTDIR)
 # What open() with O_NOFOLLOW fails with on a symbolic link: ELOOP (Linux, POSIX), EMLINK (FreeBSD), EFTYPE (NetBSD).
 _IS_LINK = tuple(getattr(errno, name) for name in ('ELOOP', 'EMLINK', 'EFTYPE') if hasattr(errno, name))
 _CHUNK = 1024 * 1024
+# The most bytes RV(contents) returns of a file.
+MAX_CONTENT = 65536
+# Opens a file without following a symbolic link, nor blocking on a FIFO.
+_READ_FLAGS = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)
 # A wildcard of glob.glob (the same test as its has_magic()).
 _MAGIC = re.compile(r'[*?[]')
 
@@ -545,9 +589,8 @@ def sha1_file(path):
     st = _lstat(path)
     if st is None or not stat.S_ISREG(st.st_mode):
         return None
-    flags = os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_NONBLOCK', 0)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, _READ_FLAGS)
     except OSError as exc:
         if exc.errno in _MISSING + _IS_LINK:
             return None  # removed, or replaced by a symbolic link, since the lstat
@@ -566,6 +609,57 @@ def sha1_file(path):
     finally:
         os.close(fd)
     return digest.hexdigest()
+
+
+def _not_regular(path):
+    return StateError('%s is not a regular file (a symbolic link is not followed), so its text cannot be '
+                      'returned.' % path, path)
+
+
+def _too_big(path):
+    return StateError('%s is bigger than %d bytes, the most the module returns of a file.' % (path, MAX_CONTENT),
+                      path)
+
+
+def read_text(path):
+    """The text of the regular file at the absolute ``path`` (UTF-8, undecodable bytes replaced).
+
+    None when nothing is there. A symbolic link is not followed; anything but a regular file of at most
+    MAX_CONTENT bytes raises StateError.
+    """
+    path = path.rstrip('/') or '/'
+    st = _lstat(path)
+    if st is None:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(path)
+    if st.st_size > MAX_CONTENT:
+        raise _too_big(path)
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as exc:
+        if exc.errno in _MISSING:
+            return None  # removed since the lstat
+        if exc.errno in _IS_LINK:
+            raise _not_regular(path)  # replaced by a symbolic link since the lstat
+        raise _os_error('read', path, exc)
+    data = b''
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _not_regular(path)
+        # One byte more than allowed tells a file that grew since the lstat.
+        while len(data) <= MAX_CONTENT:
+            chunk = os.read(fd, MAX_CONTENT + 1 - len(data))
+            if not chunk:
+                break
+            data += chunk
+    except OSError as exc:
+        raise _os_error('read', path, exc)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CONTENT:
+        raise _too_big(path)
+    return data.decode('utf-8', 'replace')
 
 
 class Names(object):
@@ -746,6 +840,9 @@ def check_args(module):
     for pattern in params['globs']:
         if not os.path.isabs(pattern):
             module.fail_json(msg='globs: %r is not an absolute pattern.' % pattern)
+    for path in params['contents']:
+        if not os.path.isabs(path):
+            module.fail_json(msg='contents: %r is not an absolute path.' % path)
 
 
 def main():
@@ -767,12 +864,13 @@ def main():
             ),
             paths=dict(type='list', elements='path', default=[]),
             globs=dict(type='list', elements='str', default=[]),
+            contents=dict(type='list', elements='path', default=[]),
         ),
         supports_check_mode=True,
     )
     check_args(module)
     names = Names()
-    result = dict(changed=False, apps={}, paths={}, globs={})
+    result = dict(changed=False, apps={}, paths={}, globs={}, contents={})
     for app in module.params['apps']:
         try:
             result['apps'][app['name']] = app_state(module.params['root'], app, names)
@@ -788,6 +886,11 @@ def main():
             result['globs'][pattern] = glob_matches(pattern)
         except StateError as exc:
             module.fail_json(msg='globs: %s' % to_native(exc), path=exc.path)
+    for path in module.params['contents']:
+        try:
+            result['contents'][path] = read_text(path)
+        except StateError as exc:
+            module.fail_json(msg='contents: %s' % to_native(exc), path=exc.path)
     module.exit_json(**result)
 
 

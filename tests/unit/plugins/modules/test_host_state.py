@@ -20,7 +20,7 @@ from ansible_collections.modwsgi.deploy.tests.unit.plugins.modules.module_harnes
     AnsibleExitJson, AnsibleFailJson, run_main)
 
 
-RESULT_KEYS = {'changed', 'apps', 'paths', 'globs'}
+RESULT_KEYS = {'changed', 'apps', 'paths', 'globs', 'contents'}
 APP_KEYS = {'exists', 'current', 'previous', 'current_release', 'previous_release', 'current_verified',
             'releases', 'venvs', 'user', 'group'}
 PATH_KEYS = {'type', 'owner', 'group', 'mode', 'checksum', 'target'}
@@ -688,6 +688,126 @@ def test_glob_without_wildcard_in_an_unreadable_directory_fails(run, monkeypatch
 
 
 # ---------------------------------------------------------------------------
+# contents
+# ---------------------------------------------------------------------------
+
+MANIFEST = b'{"files": ["/etc/apache2/sites-available/modwsgi-hello.conf"]}\n'
+
+
+def test_contents(run, tmp_path):
+    touch(tmp_path / 'manifest.json', data=MANIFEST)
+    touch(tmp_path / 'empty.json')
+    touch(tmp_path / 'latin1.txt', data=b'caf\xe9 \xff\xfe ok \xc3\xa9\n')
+    touch(tmp_path / 'limit', data=b'x' * host_state.MAX_CONTENT)
+    (tmp_path / 'dir').mkdir()
+    touch(tmp_path / 'dir' / 'nested.json', data=b'{}')
+    os.symlink('dir', str(tmp_path / 'dirlink'))
+    contents = {
+        'manifest.json': MANIFEST.decode('utf-8'),
+        'empty.json': '',
+        'latin1.txt': u'caf\ufffd \ufffd\ufffd ok \xe9\n',
+        'limit': 'x' * host_state.MAX_CONTENT,
+        'manifest.json/': MANIFEST.decode('utf-8'),  # a trailing slash is ignored
+        'dirlink/nested.json': '{}',  # a directory leading to the file may be a symbolic link
+        'missing.json': None,
+        'nowhere/missing.json': None,
+        'manifest.json/below': None,
+    }
+    paths = [str(tmp_path / p) + ('/' if p.endswith('/') else '') for p in contents]
+    result = exit_result(run({'contents': paths}))
+    assert result['apps'] == {}
+    assert result['paths'] == {}
+    assert result['globs'] == {}
+    assert list(result['contents']) == paths
+    assert result['contents'] == dict(zip(paths, contents.values()))
+
+
+def test_contents_with_the_other_parts_and_check_mode(run, hello):
+    env = str(hello / 'hello' / 'env.json')
+    result = exit_result(run({
+        'root': str(hello),
+        'apps': [{'name': 'hello'}],
+        'paths': [env],
+        'globs': [str(hello / 'hello' / '*.json')],
+        'contents': [env, str(hello / 'hello' / 'manifest.json')],
+        '_ansible_check_mode': True,
+    }))
+    assert result['apps']['hello']['current_release'] == 'abc123def456'
+    assert result['paths'][env]['checksum'] == sha1(ENV_JSON)
+    assert result['contents'] == {env: ENV_JSON.decode('utf-8'), str(hello / 'hello' / 'manifest.json'): None}
+
+
+@pytest.mark.parametrize('name', ['too-big', 'dir', 'link', 'dangling', 'fifo'])
+def test_contents_of_anything_but_a_small_regular_file_fails(run, tmp_path, name):
+    touch(tmp_path / 'too-big', data=b'x' * (host_state.MAX_CONTENT + 1))
+    (tmp_path / 'dir').mkdir()
+    touch(tmp_path / 'small.json', data=MANIFEST)
+    os.symlink('small.json', str(tmp_path / 'link'))
+    os.symlink('nowhere.json', str(tmp_path / 'dangling'))
+    if name == 'fifo':
+        if not hasattr(os, 'mkfifo'):
+            pytest.skip('no FIFOs')
+        os.mkfifo(str(tmp_path / 'fifo'))
+    path = str(tmp_path / name)
+    result = fail_result(run({'contents': [str(tmp_path / 'small.json'), path]}))
+    assert result['path'] == path
+    if name == 'too-big':
+        assert result['msg'] == 'contents: %s is bigger than 65536 bytes, the most the module returns of a file.' % path
+    else:
+        assert result['msg'] == ('contents: %s is not a regular file (a symbolic link is not followed), so its text '
+                                 'cannot be returned.' % path)
+
+
+def test_contents_of_a_file_that_grew_after_lstat(monkeypatch, tmp_path):
+    touch(tmp_path / 'grows', data=b'{}')
+    real_open = os.open
+
+    def open_after_growth(path, flags, *args):
+        with open(path, 'ab') as handle:
+            handle.write(b'x' * host_state.MAX_CONTENT)
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(host_state.os, 'open', open_after_growth)
+    with pytest.raises(host_state.StateError, match='bigger than 65536 bytes'):
+        host_state.read_text(str(tmp_path / 'grows'))
+
+
+@pytest.mark.parametrize('error, outcome', [
+    (errno.ENOENT, None),  # removed since the lstat
+    (errno.ELOOP, 'is not a regular file'),  # replaced by a symbolic link since the lstat
+    (errno.EACCES, 'cannot read'),
+])
+def test_contents_of_a_file_that_changed_after_lstat(monkeypatch, tmp_path, error, outcome):
+    touch(tmp_path / 'f', data=b'x')
+
+    def failing_open(path, flags, *args):
+        raise OSError(error, os.strerror(error), path)
+
+    monkeypatch.setattr(host_state.os, 'open', failing_open)
+    if outcome is None:
+        assert host_state.read_text(str(tmp_path / 'f')) is None
+    else:
+        with pytest.raises(host_state.StateError, match=outcome):
+            host_state.read_text(str(tmp_path / 'f'))
+
+
+def test_unreadable_contents_fail(run, monkeypatch, tmp_path):
+    touch(tmp_path / 'manifest.json', data=MANIFEST)
+    path = str(tmp_path / 'manifest.json')
+
+    def denied(name, flags, *args):
+        raise OSError(errno.EACCES, 'Permission denied', name)
+
+    monkeypatch.setattr(host_state.os, 'open', denied)
+    result = fail_result(run({'contents': [path]}))
+    assert result['msg'] == 'contents: cannot read %s: Permission denied' % path
+    assert result['path'] == path
+    deny_lstat(monkeypatch, path)
+    result = fail_result(run({'contents': [path]}))
+    assert result['msg'] == 'contents: cannot read the status of %s: Permission denied' % path
+
+
+# ---------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------
 
@@ -737,7 +857,7 @@ def test_unreadable_entry_fails(run, monkeypatch, hello, function, name, action)
 
 
 def test_nothing_asked(run):
-    assert exit_result(run({})) == {'changed': False, 'apps': {}, 'paths': {}, 'globs': {}}
+    assert exit_result(run({})) == {'changed': False, 'apps': {}, 'paths': {}, 'globs': {}, 'contents': {}}
     # root without apps is not used
     assert exit_result(run({'root': '/nonexistent', 'apps': []}))['apps'] == {}
 
@@ -762,6 +882,8 @@ def test_nothing_asked(run):
     ({'paths': ['/etc/apache2', 'etc/apache2/ports.conf']}, "paths: 'etc/apache2/ports.conf' is not an absolute path."),
     ({'paths': ['']}, "paths: '' is not an absolute path."),
     ({'globs': ['/etc/*.conf', '*.conf']}, "globs: '*.conf' is not an absolute pattern."),
+    ({'contents': ['/var/lib/modwsgi/a.json', 'a.json']}, "contents: 'a.json' is not an absolute path."),
+    ({'contents': ['']}, "contents: '' is not an absolute path."),
 ])
 def test_bad_arguments(run, args, message):
     result = fail_result(run(args))
