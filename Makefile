@@ -14,7 +14,7 @@ export PY_COLORS := 0
 export ANSIBLE_NOCOLOR := 1
 
 # Every Molecule scenario, in the order `make test` runs them.
-SCENARIOS := server server_pip app multi_app rollback zero_downtime fleet
+SCENARIOS := server server_pip app real_apps multi_app rollback zero_downtime fleet
 
 .PHONY: help venv docker images collection lint unit sanity preflight molecule test clean demo demo-clean
 
