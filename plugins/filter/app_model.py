@@ -119,9 +119,25 @@ def app_directories(app, root_group, paths=None):
     return _call('app_directories', app_model.directories_to_fix, app, root_group, paths)
 
 
-def app_host_query(apps, server, wanted_files):
+def app_host_query(apps, server, wanted_files, root=None):
     """What modwsgi.deploy.host_state reads for the apps."""
-    return _call('app_host_query', app_model.host_query, apps, server, wanted_files)
+    return _call('app_host_query', app_model.host_query, apps, server, wanted_files, root)
+
+
+def app_config_plan(apps, site_model, server, root, globs, purge=False):
+    """The configuration files and apps of other runs this run leaves alone, removes or clashes with."""
+    return _call('app_config_plan', app_model.config_plan, apps, site_model, server, root, globs, purge)
+
+
+def app_runtime(app, release_src=None, setup_records=None):
+    """The app's environment, setup and pre_switch commands for one release, its directories expanded."""
+    return _call('app_runtime', app_model.runtime, app, release_src, setup_records)
+
+
+def app_expand(value, app, release_src=None):
+    """The value with the app's ${MODWSGI_APP...} directories expanded (nothing else changes)."""
+    return _call('app_expand', lambda value, app, release: app_model.expand(value, app_model.directory_values(app, release)),
+                 value, app, release_src)
 
 
 def path_matches(entry, kind=None, checksum=None, owner=None, group=None, mode=None, target=None):
@@ -153,5 +169,8 @@ class FilterModule(object):
             'app_rejected_config': app_rejected_config,
             'app_directories': app_directories,
             'app_host_query': app_host_query,
+            'app_config_plan': app_config_plan,
+            'app_runtime': app_runtime,
+            'app_expand': app_expand,
             'path_matches': path_matches,
         }

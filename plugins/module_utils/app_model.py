@@ -28,6 +28,8 @@ import re
 
 from collections.abc import Mapping, MutableMapping
 
+from ansible_collections.modwsgi.deploy.plugins.module_utils.wsgi_entry_point import parse_entry_point
+
 
 # ---------------------------------------------------------------------------
 # Constants (roles/app/vars/main.yml)
@@ -57,7 +59,13 @@ BUILTIN_DEFAULTS = {
     'pass_authorization': False,
     'extra_directives': [],
     'state': 'present',
+    'setup': [],
+    'files': [],
+    'shared': [],
+    'default_site': False,
 }
+FILE_DEFAULTS = {'mode': '0640', 'secret': False}
+FILE_KEYS = ('path', 'content', 'src', 'mode', 'secret')
 HEALTH_DEFAULTS = {'path': '/', 'status': 200, 'timeout': 30}
 TLS_DEFAULTS = {'port': 443, 'redirect_http': True, 'chain': None}
 SOURCE_DEFAULTS = {'version': 'HEAD', 'subdir': ''}
@@ -84,7 +92,6 @@ OWNED_DAEMON_OPTIONS = {
 }
 
 NAME_PATTERN = r'^[a-z0-9][a-z0-9_-]{0,25}$'
-ENTRY_POINT_PATTERN = r'^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$'
 SERVER_NAME_PATTERN = r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$'
 SERVER_ALIAS_PATTERN = r'^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$'
 ENV_NAME_PATTERN = r'^[A-Za-z_][A-Za-z0-9_]*$'
@@ -103,7 +110,29 @@ RELEASE_MARKER = '.modwsgi-release'
 VENV_MARKER = '.modwsgi-venv-'
 VERIFIED_MARKER = '.modwsgi-verified'
 
-LISTEN_FILE = 'modwsgi-listen.conf'
+# The Listen lines of a port the distribution does not open, one file per port (apps deployed by
+# separate playbooks may share one). LEGACY_LISTEN_FILE held every port before 0.2.0.
+LISTEN_FILE = 'modwsgi-listen-%s.conf'
+LEGACY_LISTEN_FILE = 'modwsgi-listen.conf'
+# Prefix of the site file of a site that answers unknown host names: Apache's first virtual host on
+# an address is its default, and every family includes its site files in name order ('-' sorts
+# before '0', so this comes before Debian's 000-default.conf too).
+DEFAULT_SITE_PREFIX = '00-'
+# The configuration files every run may find, remove or replace: those of this role only.
+CONFIG_FILE_GLOB = '*modwsgi-*.conf'
+# An empty file in the app's directory per configuration file the app uses, named after it: tells a
+# run which apps (its own or another playbook's) each file serves.
+CONFIG_OWNER_MARKER = '.modwsgi-conf-'
+# Under the app's data directory: one file per setup command run, named after the command's digest.
+SETUP_RECORDS = '.modwsgi-setup'
+# In the app's directory: the files (the files key) the role wrote, for removing those dropped.
+FILES_MANIFEST = 'files.json'
+
+# The app's directories, exported to its environment and expanded as ${NAME} in env values, files
+# content, setup and pre_switch commands (and, on the host, in factory arguments).
+DIRECTORY_NAMES = ('MODWSGI_APP', 'MODWSGI_APP_ROOT', 'MODWSGI_APP_DATA', 'MODWSGI_APP_CONFIG', 'MODWSGI_APP_RELEASE')
+DIRECTORY_REFERENCE = re.compile(r'\$\{(MODWSGI_APP[A-Za-z0-9_]*)\}')
+FILE_MODE_PATTERN = r'^0?[0-7]{3}$'
 
 SHAPE_MESSAGE = ('modwsgi_apps must be a list of dicts (one per app, each with a name) and '
                  'modwsgi_app_defaults a dict of app keys other than name.')
@@ -299,8 +328,14 @@ def _items(value):
         return []
 
 
-def _digest(data):
-    """``data | to_json | hash('sha256') | truncate(12, true, '')``."""
+def _digest(data, extra=None):
+    """``data | to_json | hash('sha256') | truncate(12, true, '')``.
+
+    ``extra`` keys (added after 0.1.0) join the data only when given, so that the digests of data
+    without them stay what they were.
+    """
+    if extra:
+        data = combine(data, extra)
     return hashlib.sha256(_json(data).encode('utf-8')).hexdigest()[:12]
 
 
@@ -367,6 +402,9 @@ def merge_apps(apps, defaults, root, server=None, cpus=2, playbook_dir=''):
             '_current': base + '/current',
             '_previous': base + '/previous',
             '_data': base + '/data',
+            '_config': base + '/config',
+            '_setup_records': base + '/data/' + SETUP_RECORDS,
+            '_files_manifest': base + '/' + FILES_MANIFEST,
             '_cache': base + '/cache',
             '_wsgi_dir': base + '/wsgi',
             '_wsgi_file': base + '/wsgi/' + name + '.wsgi',
@@ -378,7 +416,30 @@ def merge_apps(apps, defaults, root, server=None, cpus=2, playbook_dir=''):
             '_site': (re.sub(r'[^A-Za-z0-9.-]', '_', _text(app['server_name']) if 'server_name' in app else '')
                       + '-' + _text(app.get('port'))),
         }
+        extra['_files'] = _normalized_files(app.get('files'), extra['_dir'] + '/config', playbook_dir)
         out.append(combine(app, extra))
+    return out
+
+
+def _normalized_files(files, config_dir, playbook_dir):
+    """The files entries that are dicts, with an absolute path, the controller src made absolute and the defaults."""
+    out = []
+    for index, entry in enumerate(_items(files) if not isinstance(files, (str, Mapping)) else []):
+        if not isinstance(entry, Mapping):
+            continue
+        path = entry.get('path')
+        path = _text(path) if path is not None else ''
+        src = entry.get('src')
+        if isinstance(src, str) and src and not os.path.isabs(src):
+            src = _text(playbook_dir) + '/' + src
+        out.append({
+            'index': index,
+            'path': path if path.startswith('/') else config_dir + '/' + path,
+            'content': entry.get('content'),
+            'src': src,
+            'mode': entry.get('mode', FILE_DEFAULTS['mode']),
+            'secret': entry.get('secret', FILE_DEFAULTS['secret']),
+        })
     return out
 
 
@@ -416,6 +477,122 @@ def _source_errors(v, src):
     return []
 
 
+def _relative_path_error(path):
+    """Why ``path`` is not a plain relative path inside a directory, or None."""
+    if not isinstance(path, str) or not path:
+        return 'it is empty or not a string'
+    if path.startswith('/'):
+        return 'it is absolute'
+    parts = path.split('/')
+    if '' in parts or '.' in parts or '..' in parts:
+        return "it has an empty, '.' or '..' part"
+    if _search(r'[\s"]', path):
+        return 'it has spaces or quotes'
+    return None
+
+
+def _shared_errors(v, app):
+    shared = app.get('shared')
+    if isinstance(shared, str) or not _is_sequence(shared) or isinstance(shared, Mapping):
+        return ["%s.shared must be a list of directories relative to the source root, such as ['instance', 'media']." % v]
+    errors = []
+    source = app.get('source') if isinstance(app.get('source'), Mapping) else {}
+    if shared and source.get('type') == 'pypi':
+        errors.append('%s.shared needs a dir, git or archive source: a pypi source has no source directory to link from.' % v)
+    for index, path in enumerate(shared):
+        why = _relative_path_error(path)
+        if why is None and path.split('/')[0] in ('venv',):
+            why = 'the release keeps its virtualenv there'
+        if why:
+            errors.append("%s.shared[%d] must be a directory relative to the source root (e.g. 'instance'); %s is not: %s."
+                          % (v, index, _quoted(path), why))
+    texts = [_text(path) for path in shared]
+    for path in _unique(texts):
+        if texts.count(path) > 1:
+            errors.append('%s.shared lists %s twice.' % (v, _quoted(path)))
+    return errors
+
+
+def _files_errors(v, app):
+    files = app.get('files')
+    if isinstance(files, str) or not _is_sequence(files) or isinstance(files, Mapping):
+        return ['%s.files must be a list of dicts, each with path and content or src.' % v]
+    errors = []
+    inside = app['_dir'] + '/'
+    for index, entry in enumerate(files):
+        label = '%s.files[%d]' % (v, index)
+        if not isinstance(entry, Mapping):
+            errors.append('%s must be a dict with path and content or src; got %s.' % (label, _quoted(entry)))
+            continue
+        unknown = sorted(_text(key) for key in entry if key not in FILE_KEYS)
+        if unknown:
+            errors.append('%s has unknown keys %s; the keys are %s.' % (label, ', '.join(unknown), ', '.join(FILE_KEYS)))
+        path = entry.get('path')
+        if isinstance(path, str) and path.startswith('/'):
+            normal = os.path.normpath(path)
+            if normal != path or _search(r'[\s"]', path):
+                errors.append('%s.path must be a normalized absolute path without spaces or quotes; got %s.' % (label, _quoted(path)))
+            elif (normal + '/').startswith(inside) and not (
+                    normal.startswith((app['_config'] + '/', app['_data'] + '/'))
+                    and not (normal + '/').startswith(app['_setup_records'] + '/')):
+                errors.append("%s.path %s is inside the app's directory, which the role manages; use a path relative to "
+                              "its config directory (%s) instead." % (label, _quoted(path), app['_config']))
+        elif not isinstance(path, str) or _relative_path_error(path) or '/' in path:
+            errors.append("%s.path must be a file name in the app's config directory (%s), such as 'settings.ini', or an "
+                          'absolute path; got %s.' % (label, app['_config'], _quoted(entry.get('path', 'nothing'))))
+        has_content = 'content' in entry and entry['content'] is not None
+        has_src = 'src' in entry and entry['src'] is not None
+        if has_content == has_src:
+            errors.append('%s needs exactly one of content (the text) and src (a file or template on the controller).' % label)
+        elif has_content and not isinstance(entry['content'], str):
+            errors.append('%s.content must be a string (use a YAML block scalar for several lines).' % label)
+        elif has_src:
+            src = [item for item in app.get('_files', []) if item.get('index') == index]
+            src_path = src[0]['src'] if src else entry['src']
+            if not isinstance(src_path, str) or not os.path.isfile(src_path):
+                errors.append('%s.src must be an existing file on the controller (relative paths are relative to the playbook); '
+                              'got %s.' % (label, _quoted(entry['src'])))
+        mode = entry.get('mode', FILE_DEFAULTS['mode'])
+        if not isinstance(mode, str) or not _match(FILE_MODE_PATTERN, mode):
+            errors.append("%s.mode must be an octal mode in quotes, such as '0640'; got %s%s." % (
+                label, _quoted(mode), ' (an unquoted 0640 reaches Ansible as the number 416)' if isinstance(mode, int) else ''))
+        if not isinstance(entry.get('secret', False), bool):
+            errors.append('%s.secret must be true or false; got %s.' % (label, _quoted(entry.get('secret'))))
+    paths = [item['path'] for item in app.get('_files', [])]
+    for path in _unique(paths):
+        if paths.count(path) > 1:
+            errors.append('%s.files writes %s more than once.' % (v, path))
+    return errors
+
+
+def directory_references(value):
+    """The ${MODWSGI_APP...} names a string (or the strings of a list or dict) refers to."""
+    if isinstance(value, str):
+        return DIRECTORY_REFERENCE.findall(value)
+    if isinstance(value, Mapping):
+        return [name for item in value.values() for name in directory_references(item)]
+    if isinstance(value, (list, tuple)):
+        return [name for item in value for name in directory_references(item)]
+    return []
+
+
+def _reference_errors(v, app):
+    errors = []
+    places = [('env', app.get('env')), ('setup', app.get('setup')), ('pre_switch', app.get('pre_switch')),
+              ('files', [entry.get('content') for entry in _items(app.get('files')) if isinstance(entry, Mapping)])]
+    for key, value in places:
+        unknown = [name for name in directory_references(value) if name not in DIRECTORY_NAMES]
+        if unknown:
+            errors.append('%s.%s refers to %s, which the role does not set; the names it expands are %s.'
+                          % (v, key, ', '.join('${%s}' % name for name in _unique(unknown)),
+                             ', '.join('${%s}' % name for name in DIRECTORY_NAMES)))
+    secret = _unique(directory_references(app.get('secret_env')))
+    if secret:
+        errors.append('%s.secret_env values are never expanded, but they name %s: put such a variable in env instead.'
+                      % (v, ', '.join('${%s}' % name for name in secret)))
+    return errors
+
+
 def _present_app_errors(v, app, server):
     """The checks of one present app, in the order app_keys.yml made them."""
     errors = []
@@ -434,9 +611,15 @@ def _present_app_errors(v, app, server):
         errors.append("%s.mount must be a URL path starting with '/' and without a trailing '/' (e.g. '/' or '/api'); got %s."
                       % (v, _quoted(mount)))
     entry_point = app.get('entry_point', _MISSING)
-    if not isinstance(entry_point, str) or not _match(ENTRY_POINT_PATTERN, entry_point):
-        errors.append("%s.entry_point must be 'package.module:callable' (e.g. 'hello:app' or 'mysite.wsgi:application'); got %s."
+    if not isinstance(entry_point, str):
+        errors.append("%s.entry_point must be 'module:callable' (e.g. 'hello:app') or a factory call 'module:factory()' or "
+                      "'module:factory(<Python literals>)' (e.g. 'blog:create_app()'); got %s."
                       % (v, _quoted('nothing' if entry_point is _MISSING else entry_point)))
+    else:
+        try:
+            parse_entry_point(entry_point)
+        except ValueError as ex:
+            errors.append('%s.%s' % (v, ex))
     src = app.get('source')
     src = src if isinstance(src, Mapping) else {}
     errors.extend(_source_errors(v, src))
@@ -510,16 +693,24 @@ def _present_app_errors(v, app, server):
     if not _is_number(timeout) or _int(timeout) < 1 or _int(timeout) > 3600:
         errors.append('%s.health_check.timeout must be between 1 and 3600 seconds; got %s.' % (v, _quoted(timeout)))
     for key, what in (('pre_switch', 'a list of commands (strings)'),
+                      ('setup', 'a list of commands (strings)'),
                       ('extra_directives', 'a list of Apache configuration lines (strings)')):
         value = app.get(key)
         if isinstance(value, str) or not _is_sequence(value) or [item for item in value if not isinstance(item, str)]:
             errors.append('%s.%s must be %s.' % (v, key, what))
     mode = app.get('mode')
-    if mode not in ['daemon', 'embedded']:
-        errors.append('%s.mode must be daemon or embedded; got %s.' % (v, _quoted(mode)))
-    elif mode == 'embedded' and server and _bool(server.get('restrict_embedded')):
-        errors.append('%s.mode is embedded, but the server role sets WSGIRestrictEmbedded On: set modwsgi_restrict_embedded '
-                      'to false for this host, or use mode daemon.' % v)
+    if mode == 'embedded':
+        errors.append('%s.mode: embedded mode was removed in 0.2.0; every app runs in its own daemon processes as its own '
+                      'user. Drop the mode key.' % v)
+    elif mode != 'daemon':
+        errors.append('%s.mode must be daemon (the only mode); got %s.' % (v, _quoted(mode)))
+    if not isinstance(app.get('default_site'), bool):
+        errors.append('%s.default_site must be true or false; got %s.' % (v, _quoted(app.get('default_site'))))
+    if not isinstance(app.get('pass_authorization'), bool):
+        errors.append('%s.pass_authorization must be true or false; got %s.' % (v, _quoted(app.get('pass_authorization'))))
+    errors.extend(_shared_errors(v, app))
+    errors.extend(_files_errors(v, app))
+    errors.extend(_reference_errors(v, app))
     return errors
 
 
@@ -559,6 +750,11 @@ def set_errors(merged):
         if users.count(user) > 1:
             errors.append("modwsgi_apps: the user '%s' is given to several apps (%s); every app runs as its own user."
                           % (user, ', '.join(_text(app.get('name')) for app in present if app.get('user') == user)))
+    defaults = [app for app in present if app.get('default_site') is True]
+    for port, apps in _groupby(defaults, key=lambda app: _text(app.get('port'))):
+        if len(_unique(app.get('_site') for app in apps)) > 1:
+            errors.append('modwsgi_apps: %s all set default_site on port %s; only one virtual host can answer the unknown '
+                          'host names of a port.' % (', '.join(_text(app.get('name')) for app in apps), port))
     for site, apps in _groupby(present, key=lambda app: app.get('_site')):
         names = ', '.join(_text(app.get('name')) for app in apps)
         if len(_unique(_json_loose(app.get('tls')) for app in apps)) > 1:
@@ -648,10 +844,10 @@ def tls_errors(stat_results):
 # ---------------------------------------------------------------------------
 
 def daemon_option_sets(merged):
-    """{name: (options, context)} of the present daemon-mode apps, for the daemon_options filter."""
+    """{name: (options, context)} of the present apps, for the daemon_options filter."""
     out = {}
     for app in merged:
-        if app.get('state') != 'present' or app.get('mode') != 'daemon':
+        if app.get('state') != 'present':
             continue
         base = {
             'processes': app.get('processes'),
@@ -678,7 +874,7 @@ def daemon_option_sets(merged):
 
 
 def daemon_lines(merged, mod_wsgi_version, render):
-    """{name: WSGIDaemonProcess options} of the present daemon-mode apps.
+    """{name: WSGIDaemonProcess options} of the present apps.
 
     ``render`` is the daemon_options filter's function (options, mod_wsgi_version, context=...); it
     raises on an option that is unknown or that the installed mod_wsgi lacks, naming the app.
@@ -691,23 +887,22 @@ def sites(merged, lines, log_dir, default_listen):
     """The virtual hosts of the present apps, the extra ports to listen on and the managed files.
 
     One site per server_name and port (``_site``), its apps longest mount first, each without its
-    secret_env and with its ``daemon_line`` (from ``lines``; '' in embedded mode); its static aliases
-    longest URL first. Returns {'sites': [...], 'listen_ports': [...], 'wanted_files': [...]}.
+    secret_env and with its ``daemon_line`` (from ``lines``); its static aliases longest URL first. A
+    site with an app that sets default_site gets a file name that Apache reads before the others.
+    Returns {'sites': [...], 'listen_ports': [...], 'listen_files': [{port, file, define}],
+    'wanted_files': [...], 'owners': {file: [app names]}}.
     """
     present = [app for app in merged if app.get('state') == 'present']
     out = []
+    owners = {}
     for key, apps in _groupby(present, key=lambda app: app.get('_site')):
         ordered = []
         for app in _sorted(apps, key=lambda app: app.get('_mount_order'), reverse=True):
-            if app.get('mode') == 'daemon':
-                if app.get('name') not in lines:
-                    raise KeyError('no WSGIDaemonProcess options were rendered for the app %s' % _text(app.get('name')))
-                line = lines[app.get('name')]
-            else:
-                line = ''
-            # No secret_env in the sites: -v prints each site the template task writes.
-            site_app = dict((name, value) for name, value in app.items() if name != 'secret_env')
-            site_app['daemon_line'] = line
+            if app.get('name') not in lines:
+                raise KeyError('no WSGIDaemonProcess options were rendered for the app %s' % _text(app.get('name')))
+            # No secret_env nor files in the sites: -v prints each site the template task writes.
+            site_app = dict((name, value) for name, value in app.items() if name not in ('secret_env', 'files', '_files'))
+            site_app['daemon_line'] = lines[app.get('name')]
             ordered.append(site_app)
         static = []
         for app in ordered:
@@ -716,6 +911,9 @@ def sites(merged, lines, log_dir, default_listen):
                 directory = path if _match('/', path) else app['_src_current'] + '/' + _text(path)
                 static.append({'order': '%05d %s' % (len(url), url), 'url': url, 'dir': directory})
         first = apps[0]
+        default_site = any(app.get('default_site') is True for app in apps)
+        name = (DEFAULT_SITE_PREFIX if default_site else '') + 'modwsgi-' + _text(key) + '.conf'
+        owners[name] = [_text(app.get('name')) for app in apps]
         out.append({
             'key': key,
             'define': 'MODWSGI_STAGED_' + re.sub(r'[^A-Z0-9]', '_', _text(key).upper()),
@@ -723,15 +921,21 @@ def sites(merged, lines, log_dir, default_listen):
             'port': first.get('port'),
             'aliases': first.get('server_aliases'),
             'tls': first.get('tls'),
+            'default_site': default_site,
             'apps': ordered,
             'static': _sorted(static, key=lambda item: item['order'], reverse=True),
             'log_prefix': _text(log_dir) + '/modwsgi-' + _text(key),
-            'file': 'modwsgi-' + _text(key) + '.conf',
+            'file': name,
         })
     ports = [app.get('port') for app in present] + [app['tls'].get('port') for app in present if app.get('tls')]
     listen = _sorted(_difference(_unique(_int(port) for port in ports), list(default_listen or [])))
-    wanted = [site['file'] for site in out] + ([LISTEN_FILE] if listen else [])
-    return {'sites': out, 'listen_ports': listen, 'wanted_files': wanted}
+    listen_files = [{'port': port, 'file': LISTEN_FILE % port, 'define': 'MODWSGI_STAGED_LISTEN_%s' % port} for port in listen]
+    for item in listen_files:
+        owners[item['file']] = [_text(app.get('name')) for app in present
+                                if _int(app.get('port')) == item['port']
+                                or (app.get('tls') and _int(app['tls'].get('port')) == item['port'])]
+    wanted = [site['file'] for site in out] + [item['file'] for item in listen_files]
+    return {'sites': out, 'listen_ports': listen, 'listen_files': listen_files, 'wanted_files': wanted, 'owners': owners}
 
 
 # ---------------------------------------------------------------------------
@@ -748,7 +952,7 @@ def release_id(app, content_key):
         'python': app.get('python'),
         'entry_point': app.get('entry_point'),
         'pre_switch': app.get('pre_switch'),
-    })
+    }, extra=dict((key, app.get(key)) for key in ('setup', 'shared') if app.get(key)))
 
 
 def requirement_lines(app, requirements_text=None):
@@ -855,7 +1059,9 @@ def directories(app, root_group):
               (app['_venvs'], 'root', root_group, '0755'),
               (app['_wsgi_dir'], 'root', root_group, '0755'),
               (app['_cache'], 'root', root_group, '0700'),
-              (app['_data'], app['user'], app['group'], '0750')]
+              (app['_data'], app['user'], app['group'], '0750'),
+              (app['_config'], 'root', app['group'], '0750'),
+              (app['_setup_records'], 'root', root_group, '0755')]
     return [{'path': path, 'owner': owner, 'group': group, 'mode': mode} for path, owner, group, mode in wanted]
 
 
@@ -874,27 +1080,175 @@ def directories_to_fix(app, root_group, paths):
                                 group=wanted['group'], mode=wanted['mode'])]
 
 
-def host_query(apps, server, wanted_files):
-    """What modwsgi.deploy.host_state must read for the apps: {'apps', 'paths', 'globs'}.
+def host_query(apps, server, wanted_files, root=None):
+    """What modwsgi.deploy.host_state must read for the apps: {'apps', 'paths', 'globs', 'contents'}.
 
     ``apps`` are the merged apps, present and absent; ``server`` the modwsgi_server facts;
-    ``wanted_files`` the names of the configuration files the present apps need (app_sites).
+    ``wanted_files`` the names of the configuration files the present apps need (app_sites); ``root``
+    modwsgi_app_root, whose apps (this run's or not) and configuration file markers are read too.
     """
     query_apps = [{'name': app['name'], 'user': app['user'], 'group': app['group'], 'release_marker': RELEASE_MARKER,
                    'venv_marker_prefix': VENV_MARKER, 'verified_marker': VERIFIED_MARKER} for app in apps]
     paths = []
+    globs = []
+    contents = []
     for app in apps:
         if app.get('state') != 'present':
             continue
         paths.extend(wanted['path'] for wanted in directories(app, server.get('root_group', 'root')))
         paths.extend([app['_wsgi_file'], app['_env_file'], app['_secret_file']])
+        paths.extend(item['path'] for item in app.get('_files') or [])
+        contents.append(app['_files_manifest'])
+        globs.append(app['_setup_records'] + '/*')
     config_dirs = [directory for directory in (server.get('vhost_dir'), server.get('vhost_enabled_dir')) if directory]
     for name in wanted_files:
         paths.extend(directory + '/' + name for directory in config_dirs)
+    globs.extend(directory + '/' + CONFIG_FILE_GLOB for directory in config_dirs)
+    if root:
+        globs.extend([_text(root) + '/*/' + CONFIG_OWNER_MARKER + '*', _text(root) + '/*/releases'])
     return {
         'apps': query_apps,
         'paths': list(dict.fromkeys(paths)),
-        'globs': [directory + '/modwsgi-*.conf' for directory in config_dirs],
+        'globs': globs,
+        'contents': contents,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Apps deployed by other runs, and the configuration files no app needs any more
+# (tasks/deploy.yml, tasks/activate/vhosts.yml)
+# ---------------------------------------------------------------------------
+
+def deployed_apps(root, globbed):
+    """The names of the apps with a releases directory under root, from host_state's globs."""
+    pattern = _text(root) + '/*/releases'
+    return sorted(os.path.basename(os.path.dirname(path)) for path in (globbed or {}).get(pattern) or [])
+
+
+def config_owners(root, globbed):
+    """{configuration file name: [app names]} from the owner markers in the apps' directories."""
+    owners = {}
+    for path in (globbed or {}).get(_text(root) + '/*/' + CONFIG_OWNER_MARKER + '*') or []:
+        app = os.path.basename(os.path.dirname(path))
+        owners.setdefault(os.path.basename(path)[len(CONFIG_OWNER_MARKER):], []).append(app)
+    return dict((name, sorted(apps)) for name, apps in owners.items())
+
+
+def config_plan(merged, site_model, server, root, globbed, purge=False):
+    """What this run does about configuration files and apps that other runs may own.
+
+    ``site_model`` is app_sites' result, ``globbed`` host_state's ``globs``. An app other runs
+    deployed (found under root, not in modwsgi_apps) is left alone unless ``purge``; so is every
+    configuration file it uses, and every file no marker names (written before 0.2.0 or by hand).
+    Returns {'unlisted', 'purge', 'remove', 'conflicts', 'write_markers', 'remove_markers', 'unowned'}.
+    """
+    listed = set(_text(app.get('name')) for app in merged)
+    absent = set(_text(app.get('name')) for app in merged if app.get('state') == 'absent')
+    unlisted = [name for name in deployed_apps(root, globbed) if name not in listed]
+    purged = set(unlisted) if purge else set()
+    owners = config_owners(root, globbed)
+    # Apps marked absent that were deployed before markers existed: the file their keys name.
+    for app in merged:
+        if app.get('state') == 'absent' and app.get('server_name'):
+            for prefix in ('', DEFAULT_SITE_PREFIX):
+                owners.setdefault(prefix + 'modwsgi-' + _text(app.get('_site')) + '.conf', []).append(_text(app.get('name')))
+    wanted = list(site_model.get('wanted_files') or [])
+    wants_listen = any(item['file'] in wanted for item in site_model.get('listen_files') or [])
+    config_dirs = [directory for directory in (server.get('vhost_dir'), server.get('vhost_enabled_dir')) if directory]
+    found = [path for directory in config_dirs for path in (globbed or {}).get(directory + '/' + CONFIG_FILE_GLOB) or []]
+    remove, unowned = [], []
+    for path in found:
+        name = os.path.basename(path)
+        if name in wanted:
+            continue
+        if name == LEGACY_LISTEN_FILE:
+            # Replaced by one file per port; both would open the same ports twice.
+            if wants_listen:
+                remove.append(path)
+            continue
+        named = set(owners.get(name) or [])
+        keeping = [owner for owner in named if owner not in listed and owner not in purged]
+        if not named:
+            unowned.append(path)
+        elif not keeping:
+            remove.append(path)
+    conflicts = []
+    for site in site_model.get('sites') or []:
+        others = [owner for owner in owners.get(site['file']) or [] if owner not in listed and owner not in purged]
+        if others:
+            conflicts.append('modwsgi_apps: %s would replace %s, which also serves %s, deployed by another run and not '
+                             'listed here. List %s in this run too (with the same keys), or give these apps their own '
+                             'server_name or port.' % (', '.join(app['name'] for app in site['apps']), site['file'],
+                                                       ', '.join(others), 'it' if len(others) == 1 else 'them'))
+    markers = set(path for path in (globbed or {}).get(_text(root) + '/*/' + CONFIG_OWNER_MARKER + '*') or [])
+    want_markers = set()
+    for name, apps in (site_model.get('owners') or {}).items():
+        for app in apps:
+            want_markers.add(_text(root) + '/' + app + '/' + CONFIG_OWNER_MARKER + name)
+    present = set(_text(app.get('name')) for app in merged if app.get('state') == 'present')
+    stale = [path for path in markers if path not in want_markers and os.path.basename(os.path.dirname(path)) in present]
+    return {
+        'unlisted': unlisted,
+        'purge': sorted(purged),
+        'remove': sorted(remove),
+        'conflicts': conflicts,
+        'write_markers': sorted(want_markers - markers),
+        'remove_markers': sorted(stale),
+        'unowned': sorted(unowned),
+    }
+
+
+# ---------------------------------------------------------------------------
+# The app's directories in its environment, files and commands
+# (tasks/release/build.yml, tasks/activate/wsgi_files.yml, tasks/prepare/files.yml)
+# ---------------------------------------------------------------------------
+
+def directory_values(app, release_src=None):
+    """The values of DIRECTORY_NAMES for the app; MODWSGI_APP_RELEASE is ``release_src`` or the serving one."""
+    return {
+        'MODWSGI_APP': _text(app['name']),
+        'MODWSGI_APP_ROOT': app['_dir'],
+        'MODWSGI_APP_DATA': app['_data'],
+        'MODWSGI_APP_CONFIG': app['_config'],
+        'MODWSGI_APP_RELEASE': release_src or app['_src_current'],
+    }
+
+
+def expand(value, values):
+    """``value`` with each ${NAME} of ``values`` replaced, in strings and inside lists and dicts; nothing else changes."""
+    if isinstance(value, str):
+        return DIRECTORY_REFERENCE.sub(lambda match: values.get(match.group(1), match.group(0)), value)
+    if isinstance(value, Mapping):
+        return dict((key, expand(item, values)) for key, item in value.items())
+    if isinstance(value, list):
+        return [expand(item, values) for item in value]
+    return value
+
+
+def setup_id(command):
+    """The name of the record a setup command leaves: the SHA-1 of its text as written (before expansion)."""
+    return hashlib.sha1(_text(command).encode('utf-8')).hexdigest()
+
+
+def runtime(app, release_src=None, setup_records=None):
+    """The app's environment and commands with its directories expanded, for one release.
+
+    ``release_src`` is the source directory of the release being built (default: the serving one),
+    ``setup_records`` the paths host_state found under the app's setup records. Returns
+    {'directories', 'env' (the app's env, expanded, plus the directories), 'setup' ([{id, command,
+    written}]), 'setup_pending' (those without a record), 'pre_switch'}.
+    """
+    values = directory_values(app, release_src)
+    env = combine(expand(app.get('env') or {}, values), values)
+    done = set(os.path.basename(path) for path in setup_records or [])
+    setup = [{'id': setup_id(command), 'command': expand(command, values), 'written': command}
+             for command in app.get('setup') or []]
+    return {
+        'directories': values,
+        'env': env,
+        'setup': setup,
+        'setup_pending': [item for item in setup if item['id'] not in done],
+        'pre_switch': expand(list(app.get('pre_switch') or []), values),
     }
 
 
@@ -906,7 +1260,8 @@ def rejected_config_message(failed_result):
     """The message for the failed template task(s) of the vhosts: which file, and what Apache said."""
     results = failed_result.get('results') or [failed_result]
     failed = [result for result in results if result.get('failed')]
-    files = [(result.get('site') or {}).get('file') or LISTEN_FILE for result in failed]
+    files = [(result.get('site') or {}).get('file') or (result.get('listen') or {}).get('file') or 'A Listen file'
+             for result in failed]
     errors = [' '.join(_text(result.get('stderr') or result.get('msg') or '').split()) for result in failed]
     return ("%s failed Apache's configuration check and was not written; the live configuration and the serving "
             "releases are unchanged. Apache said: %s -- check the extra_directives, tls and static settings of the "

@@ -38,7 +38,16 @@ CASES = {
     "port-type": ([app(port="eighty")], ["modwsgi_apps", "port", "int"]),
     "mount-slash": ([app(mount="api")], ["modwsgi_apps[0] (hello).mount", "starting with '/'"]),
     "mount-trailing": ([app(mount="/api/")], ["modwsgi_apps[0] (hello).mount", "trailing"]),
-    "entry-callable": ([app(entry_point="hello")], ["modwsgi_apps[0] (hello).entry_point", "package.module:callable"]),
+    "entry-callable": ([app(entry_point="hello")], ["modwsgi_apps[0] (hello).entry_point", "module:callable", "module:factory()"]),
+    "entry-factory-star-args": ([app(entry_point="hello:create(*args)")], ["modwsgi_apps[0] (hello).entry_point", "module:factory("]),
+    "setup-not-strings": ([app(setup=[["flask", "init-db"]])], ["modwsgi_apps", "setup"]),
+    "files-absolute-in-app-dir": (
+        [app(files=[{"path": "/srv/modwsgi/hello/env.json", "content": "{}"}])],
+        ["modwsgi_apps[0] (hello).files[0].path", "inside the app's directory"],
+    ),
+    "files-missing-src": ([app(files=[{"path": "a.ini", "src": "/nonexistent/a.ini.j2"}])], ["modwsgi_apps[0] (hello).files[0].src"]),
+    "shared-dotdot": ([app(shared=["../data"])], ["modwsgi_apps[0] (hello).shared[0]"]),
+    "secret-env-expanded": ([app(secret_env={"KEY": "${MODWSGI_APP_DATA}/key"})], ["modwsgi_apps[0] (hello).secret_env", "never expanded"]),
     "source-missing-path": (
         [app(source={"type": "dir", "path": "/nonexistent/app"})],
         ["modwsgi_apps[0] (hello).source.path", "existing directory on the controller"],
@@ -57,7 +66,8 @@ CASES = {
     "env-name": ([app(env={"BAD-NAME": "x"})], ["modwsgi_apps[0] (hello).env", "BAD-NAME"]),
     "health-path": ([app(health_check={"path": "health"})], ["modwsgi_apps[0] (hello).health_check.path"]),
     "requirements-escape": ([app(requirements="../secrets.txt")], ["modwsgi_apps[0] (hello).requirements"]),
-    "mode": ([app(mode="threaded")], ["modwsgi_apps", "mode", "daemon, embedded"]),
+    "mode": ([app(mode="threaded")], ["modwsgi_apps[0] (hello).mode", "must be daemon"]),
+    "mode-embedded": ([app(mode="embedded")], ["modwsgi_apps[0] (hello).mode", "removed"]),
     "daemon-options-user": (
         [app(daemon_options={"user": "www-data"})],
         ["modwsgi_apps[0] (hello).daemon_options.user", "the app's user key"],

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import pathlib
+import re
 
 import yaml
 
@@ -41,3 +42,31 @@ def test_archive_exclusions_cover_every_level():
 
 def test_archive_pattern_matches_the_model():
     assert ROLE_VARS['__modwsgi_app_archive_pattern'] == app_model.ARCHIVE_PATTERN
+
+
+ROLE = pathlib.Path(__file__).resolve().parents[2] / 'roles' / 'app'
+
+
+def test_argument_spec_defaults_are_the_models():
+    # What ansible-doc shows as each app key's default is what merge_apps fills in (the keys of 0.2.0 included).
+    specs = yaml.safe_load((ROLE / 'meta' / 'argument_specs.yml').read_text())['argument_specs']
+    for entry_point, spec in specs.items():
+        for variable in ('modwsgi_apps', 'modwsgi_app_defaults'):
+            options = spec['options'][variable]['options']
+            for key in ('setup', 'files', 'shared', 'default_site', 'mode', 'pass_authorization'):
+                assert options[key]['default'] == app_model.BUILTIN_DEFAULTS[key], (entry_point, variable, key)
+            files = options['files']['options']
+            assert sorted(files) == sorted(app_model.FILE_KEYS)
+            assert dict((key, files[key]['default']) for key in app_model.FILE_DEFAULTS) == app_model.FILE_DEFAULTS
+
+
+def test_the_legacy_listen_file_is_told_apart_by_name():
+    # activate/vhosts.yml splits config_plan's remove list with this pattern: the file of 0.1.0 only.
+    vhosts = (ROLE / 'tasks' / 'activate' / 'vhosts.yml').read_text()
+    pattern = "'/modwsgi-listen[.]conf$'"
+    assert vhosts.count(pattern) == 2
+    regex = re.compile(pattern.strip("'"))
+    assert regex.search('/etc/apache2/sites-available/' + app_model.LEGACY_LISTEN_FILE)
+    for name in (app_model.LISTEN_FILE % 8080, '00-modwsgi-listen.conf', 'old-modwsgi-listen.conf',
+                 'modwsgi-hello.test-80.conf'):
+        assert not regex.search('/etc/apache2/sites-available/' + name), name

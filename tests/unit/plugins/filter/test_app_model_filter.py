@@ -7,7 +7,10 @@
 fixtures/legacy_app_role.yml holds that Jinja, verbatim. It is rendered here with ansible-core's Templar
 over many inputs, good and bad, and compared with what plugins/module_utils/app_model.py computes: the
 merged apps (key order included), every message and its order, the sites, the release ids and virtualenv
-fingerprints (so releases and virtualenvs already on hosts keep their names). The prune plan is not compared:
+fingerprints (so releases and virtualenvs already on hosts keep their names). What 0.2.0 changed on purpose is
+left out of the comparison, and checked on its own: the new app keys and merged paths, the entry_point and mode
+messages, and the per-port Listen files (see comparable_merged, split_messages and comparable_sites). The
+prune plan is not compared:
 it now reads what modwsgi.deploy.host_state reports, not ansible.builtin.find results, and
 tests/unit/plugins/module_utils/test_app_model.py tests its keep rules directly. The last tests run the
 filters in a real play, through their fully qualified names.
@@ -48,7 +51,8 @@ pytestmark = pytest.mark.filterwarnings('ignore:invalid escape sequence:Deprecat
 
 FILTERS = ['app_merge', 'app_errors', 'app_python_errors', 'app_tls_files', 'app_tls_errors', 'app_daemon_lines',
            'app_sites', 'app_release_id', 'app_venv_fingerprint', 'app_requirements_local', 'app_prune_plan',
-           'app_directories', 'app_host_query', 'path_matches', 'app_rejected_config']
+           'app_directories', 'app_host_query', 'path_matches', 'app_rejected_config', 'app_config_plan', 'app_runtime',
+           'app_expand']
 
 
 # ---------------------------------------------------------------------------
@@ -161,6 +165,56 @@ def same(legacy, new):
 
 
 # ---------------------------------------------------------------------------
+# What 0.2.0 changed on purpose, left out of the comparisons (and checked on its own)
+# ---------------------------------------------------------------------------
+
+# App keys added in 0.2.0 (appended to BUILTIN_DEFAULTS) and the paths merge_apps adds for them; the legacy
+# Jinja knows none of them.
+NEW_APP_KEYS = ('setup', 'files', 'shared', 'default_site')
+NEW_MERGED_KEYS = ('_config', '_setup_records', '_files_manifest', '_files')
+
+
+def comparable_merged(merged):
+    """The merged apps without the keys 0.2.0 added, every other key in its order."""
+    for app in merged:
+        assert [key for key in app if key in NEW_APP_KEYS + NEW_MERGED_KEYS] == list(NEW_APP_KEYS + NEW_MERGED_KEYS)
+    return [dict((key, value) for key, value in app.items() if key not in NEW_APP_KEYS + NEW_MERGED_KEYS) for app in merged]
+
+
+def split_messages(messages, merged, key):
+    """(the messages about other keys, the labels of the apps with a message about key)."""
+    labels = [app_model._app_label(app) for app in merged]  # pylint: disable=protected-access
+    about = [label for message in messages for label in labels
+             if message.startswith(label + '.' + key + ' ') or message.startswith(label + '.' + key + ':')]
+    return [message for message in messages
+            if not any(message.startswith(label + '.' + key + ' ') or message.startswith(label + '.' + key + ':')
+                       for label in labels)], about
+
+
+def comparable_sites(result):
+    """app_sites' result as the legacy Jinja's, after checking what 0.2.0 changed on purpose.
+
+    The sites gained default_site (no app of the random inputs sets it, so no file name changes), their apps
+    leave out files and _files as they leave out secret_env, and the extra ports have one Listen file each
+    instead of modwsgi-listen.conf.
+    """
+    listen_files = [item['file'] for item in result['listen_files']]
+    assert [item['port'] for item in result['listen_files']] == result['listen_ports']
+    assert listen_files == ['modwsgi-listen-%d.conf' % port for port in result['listen_ports']]
+    assert sorted(result['owners']) == sorted(result['wanted_files'])
+    assert result['wanted_files'][len(result['sites']):] == listen_files
+    sites = []
+    for site in result['sites']:
+        assert site['default_site'] is False
+        assert all(not set(app) & {'secret_env', 'files', '_files'} for app in site['apps'])
+        apps = [dict((key, value) for key, value in app.items() if key not in NEW_APP_KEYS + NEW_MERGED_KEYS)
+                for app in site['apps']]
+        sites.append(dict((key, value) for key, value in dict(site, apps=apps).items() if key != 'default_site'))
+    wanted = result['wanted_files'][:len(result['sites'])] + (['modwsgi-listen.conf'] if listen_files else [])
+    return {'sites': sites, 'listen_ports': result['listen_ports'], 'wanted_files': wanted}
+
+
+# ---------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------
 
@@ -197,7 +251,8 @@ def good_pools(base):
                 {'cert': '/c.pem', 'key': '/k.pem', 'chain': '/ch.pem', 'port': 8443, 'redirect_http': False}],
         'health_check': [{'path': '/health'}, {'status': 204, 'timeout': 5}],
         'pre_switch': [['python manage.py migrate --noinput']],
-        'mode': ['embedded'],
+        # Embedded mode was removed in 0.2.0 (it is among the bad values now).
+        'mode': ['daemon'],
         'extra_directives': [['LogLevel info']],
         'state': ['absent'],
         'pass_authorization': [True],
@@ -236,7 +291,7 @@ def bad_pools(base):
         'health_check': [{'path': 'health'}, {'status': 99}, {'status': 600}, {'status': '200'}, {'timeout': 0},
                          {'timeout': 3601}, {'path': None}, 'x'],
         'pre_switch': ['echo', [5], {'a': 1}],
-        'mode': ['threaded', None],
+        'mode': ['threaded', None, 'embedded'],
         'extra_directives': ['x', [1]],
         'state': ['gone', None],
     }
@@ -283,11 +338,21 @@ def test_merge_and_every_message_match_the_legacy_jinja(paths, seed):
     assert legacy_shape_ok(apps, defaults)
     legacy = legacy_merge(apps, defaults, '/srv/modwsgi', server, cpus, paths)
     merged = app_model.merge_apps(apps, defaults, '/srv/modwsgi', server, cpus, paths)
-    assert same(legacy, merged)
+    assert same(legacy, comparable_merged(merged))
 
     new_keys = app_model.key_errors(merged, server)
     new_sets = app_model.set_errors(merged)
-    assert legacy_key_errors(legacy, server) == new_keys
+    # The entry_point and mode messages changed in 0.2.0: every other message is the same, in the same order.
+    legacy_other, legacy_entry_points = split_messages(legacy_key_errors(legacy, server), merged, 'entry_point')
+    new_other, new_entry_points = split_messages(new_keys, merged, 'entry_point')
+    legacy_other, dummy = split_messages(legacy_other, merged, 'mode')
+    new_other, new_modes = split_messages(new_other, merged, 'mode')
+    assert legacy_other == new_other
+    # The inputs have no factory call: the same entry_points are refused, each with one message.
+    assert legacy_entry_points == new_entry_points
+    # Only daemon remains, whatever the server's restrict_embedded.
+    assert new_modes == [app_model._app_label(app) for app in merged  # pylint: disable=protected-access
+                         if app['state'] == 'present' and app['mode'] != 'daemon']
     assert legacy_set_errors(legacy) == new_sets
     assert app_model.app_errors(apps, defaults, '/srv/modwsgi', server, cpus, paths) == new_keys + new_sets
 
@@ -310,7 +375,6 @@ E2E = {
     'port-type': {'port': 'eighty'},
     'mount-slash': {'mount': 'api'},
     'mount-trailing': {'mount': '/api/'},
-    'entry-callable': {'entry_point': 'hello'},
     'source-missing-path': {'source': {'type': 'dir', 'path': '/nonexistent/app'}},
     'archive-format': {'source': {'type': 'archive', 'url': 'https://example.com/app.rar'}},
     'processes-zero': {'processes': 0},
@@ -322,9 +386,21 @@ E2E = {
     'env-name': {'env': {'BAD-NAME': 'x'}},
     'health-path': {'health_check': {'path': 'health'}},
     'requirements-escape': {'requirements': '../secrets.txt'},
-    'mode': {'mode': 'threaded'},
     'daemon-options-user': {'daemon_options': {'user': 'www-data'}},
     'daemon-options-python-home': {'daemon_options': {'python-home': '/opt/other'}},
+}
+# The end-to-end inputs whose message 0.2.0 changed on purpose (entry_point is parsed by wsgi_entry_point, embedded
+# mode is gone): the legacy Jinja's message is no longer the one, so each is written out.
+E2E_CHANGED = {
+    'entry-callable': ({'entry_point': 'hello'}, [
+        "modwsgi_apps[0] (hello).entry_point 'hello' must be 'module:callable' (e.g. 'hello:app') or a factory call "
+        "'module:factory()' / 'module:factory(<Python literals>)' (e.g. 'blog:create_app()' or "
+        "'pypiserver:app(roots=[\"${MODWSGI_APP_DATA}/packages\"])'); there is no colon between the module and the "
+        "callable."]),
+    'mode': ({'mode': 'threaded'}, ['modwsgi_apps[0] (hello).mode must be daemon (the only mode); got "threaded".']),
+    'mode-embedded': ({'mode': 'embedded'}, [
+        'modwsgi_apps[0] (hello).mode: embedded mode was removed in 0.2.0; every app runs in its own daemon processes as '
+        'its own user. Drop the mode key.']),
 }
 
 
@@ -337,6 +413,16 @@ def test_end_to_end_cases_match_the_legacy_jinja(paths, case):
     expected = legacy_key_errors(legacy, server) + legacy_set_errors(legacy)
     assert expected
     assert app_model.app_errors(apps, {}, '/srv/modwsgi', server, 2, paths) == expected
+
+
+@pytest.mark.parametrize('case', sorted(E2E_CHANGED))
+def test_end_to_end_cases_whose_message_changed(paths, case):
+    changes, expected = E2E_CHANGED[case]
+    apps = [dict({'name': 'hello', 'server_name': 'hello.test', 'entry_point': 'hello:app',
+                  'source': {'type': 'dir', 'path': paths + '/app'}}, **changes)]
+    legacy = legacy_merge(apps, {}, '/srv/modwsgi', SERVERS[1], 2, paths)
+    assert legacy_key_errors(legacy, SERVERS[1]) != expected
+    assert app_model.app_errors(apps, {}, '/srv/modwsgi', SERVERS[1], 2, paths) == expected
 
 
 def test_duplicates_match_the_legacy_jinja(paths):
@@ -379,7 +465,7 @@ def test_host_checks_sites_releases_and_venvs_match_the_legacy_jinja(paths, seed
     lines = app_model.daemon_lines(merged, '5.0.2', daemon_options)
     for default_listen in ([80, 443], [80], []):
         assert same(legacy_sites(present, lines, server['log_dir'], default_listen),
-                    app_model.sites(merged, lines, server['log_dir'], default_listen))
+                    comparable_sites(app_model.sites(merged, lines, server['log_dir'], default_listen)))
 
     for old, new in zip(legacy, merged):
         for content_key in ('dir:0f1e2d', 'git:0123456789abcdef', 'pypi:Werkzeug>=3', 'archive:caf\u00e9'):
@@ -396,6 +482,24 @@ def test_release_id_of_a_known_app_is_stable(paths):
     app = {'source': {'subdir': ''}, 'requirements': 'requirements.txt', 'python': '/usr/bin/python3',
            'entry_point': 'hello:app', 'pre_switch': []}
     assert legacy_release_id(app, 'dir:abc') == app_model.release_id(app, 'dir:abc') == plugin.app_release_id(app, 'dir:abc')
+    # The keys of 0.2.0, left empty (their defaults) or set to what does not change the release, keep the id.
+    quiet = dict(app, setup=[], shared=[], files=[{'path': 'a.ini', 'content': 'x'}], default_site=True)
+    assert app_model.release_id(quiet, 'dir:abc') == legacy_release_id(app, 'dir:abc')
+    # setup and shared change what the release is: they join the digest when set.
+    for key, value in (('setup', ['flask db upgrade']), ('shared', ['instance'])):
+        assert app_model.release_id(dict(app, **{key: value}), 'dir:abc') != legacy_release_id(app, 'dir:abc')
+
+
+def test_release_ids_of_merged_apps_without_the_new_keys_match_the_legacy_jinja(paths):
+    apps = [{'name': 'hello', 'server_name': 'hello.test', 'entry_point': 'hello:app', 'source': {'type': 'dir', 'path': 'app'},
+             'pre_switch': ['true']},
+            {'name': 'api', 'server_name': 'hello.test', 'mount': '/api', 'entry_point': 'api:app',
+             'source': {'type': 'pypi', 'spec': 'Werkzeug>=3'}, 'default_site': True, 'files': [{'path': 'a.ini', 'content': 'x'}]}]
+    legacy = legacy_merge(apps, {}, '/srv/modwsgi', SERVERS[1], 2, paths)
+    merged = app_model.merge_apps(apps, {}, '/srv/modwsgi', SERVERS[1], 2, paths)
+    assert [app['setup'] for app in merged] == [[], []] and [app['shared'] for app in merged] == [[], []]
+    for old, new in zip(legacy, merged):
+        assert legacy_release_id(old, 'dir:abc') == app_model.release_id(new, 'dir:abc')
 
 
 # ---------------------------------------------------------------------------
@@ -447,7 +551,7 @@ def test_filters_take_ansible_containers_and_return_plain_data(paths):
     assert plugin.app_prune_plan(merged[0], {'releases': {}, 'venvs': {}}, {'release': 'x'}) == {'releases': [], 'venvs': []}
     wanted = app_model.directories(merged[0], 'wheel')
     assert [item['path'] for item in wanted] == ['/srv/modwsgi'] + ['/srv/modwsgi/hello' + sub for sub in (
-        '', '/releases', '/venvs', '/wsgi', '/cache', '/data')]
+        '', '/releases', '/venvs', '/wsgi', '/cache', '/data', '/config', '/data/.modwsgi-setup')]
     assert plugin.app_directories(merged[0], 'wheel') == wanted
     assert plugin.app_directories(merged[0], 'wheel', {}) == wanted
     paths = dict((item['path'], {'type': 'directory', 'owner': item['owner'], 'group': item['group'], 'mode': item['mode'],
@@ -456,23 +560,29 @@ def test_filters_take_ansible_containers_and_return_plain_data(paths):
     paths['/srv/modwsgi/hello/cache'] = None
     assert plugin.app_directories(merged[0], 'wheel', paths) == [wanted[5]]
     server = {'root_group': 'wheel', 'vhost_dir': '/etc/httpd/conf.d', 'vhost_enabled_dir': ''}
-    assert plugin.app_host_query(merged, server, ['modwsgi-hello.test-80.conf']) == {
+    query = {
         'apps': [{'name': 'hello', 'user': 'wsgi-hello', 'group': 'wsgi-hello', 'release_marker': '.modwsgi-release',
                   'venv_marker_prefix': '.modwsgi-venv-', 'verified_marker': '.modwsgi-verified'}],
         'paths': [item['path'] for item in wanted] + ['/srv/modwsgi/hello/wsgi/hello.wsgi', '/srv/modwsgi/hello/env.json',
                                                       '/srv/modwsgi/hello/secret_env.json',
                                                       '/etc/httpd/conf.d/modwsgi-hello.test-80.conf'],
-        'globs': ['/etc/httpd/conf.d/modwsgi-*.conf'],
+        'globs': ['/srv/modwsgi/hello/data/.modwsgi-setup/*', '/etc/httpd/conf.d/*modwsgi-*.conf'],
+        'contents': ['/srv/modwsgi/hello/files.json'],
     }
+    assert plugin.app_host_query(merged, server, ['modwsgi-hello.test-80.conf']) == query
+    assert plugin.app_host_query(merged, server, ['modwsgi-hello.test-80.conf'], '/srv/modwsgi') == dict(
+        query, globs=query['globs'] + ['/srv/modwsgi/*/.modwsgi-conf-*', '/srv/modwsgi/*/releases'])
     link = {'type': 'link', 'owner': 'root', 'group': 'root', 'mode': '0777', 'checksum': None, 'target': '../x.conf'}
     assert plugin.path_matches(link, kind='link', target='../x.conf') is True
     assert plugin.path_matches(link, 'link', None, 'root', 'root', '0777', '../x.conf') is True
     assert plugin.path_matches(link, kind='file') is False
     assert plugin.path_matches(None, kind='link') is False
     assert plugin.app_rejected_config({'failed': True, 'msg': 'failed to validate', 'stderr': 'AH00526:\n  Bad'}) == (
-        "modwsgi-listen.conf failed Apache's configuration check and was not written; the live configuration and the "
+        "A Listen file failed Apache's configuration check and was not written; the live configuration and the "
         "serving releases are unchanged. Apache said: AH00526: Bad -- check the extra_directives, tls and static "
         "settings of the apps on that host name.")
+    assert plugin.app_rejected_config({'failed': True, 'listen': {'port': 81, 'file': 'modwsgi-listen-81.conf'},
+                                       'stderr': 'AH00526: Bad'}).startswith('modwsgi-listen-81.conf failed')
 
 
 def test_new_filters_fail_naming_themselves():
@@ -482,6 +592,64 @@ def test_new_filters_fail_naming_themselves():
         plugin.app_host_query([{'name': 'hello'}], {}, [])
     with pytest.raises(AnsibleFilterError, match="^app_prune_plan: _dir$"):
         plugin.app_prune_plan({'name': 'hello'}, {'releases': {}, 'venvs': {}}, {'release': 'x', 'current_link': 'releases/x'})
+
+
+def test_config_plan_runtime_and_expand_through_the_filter_module(paths):
+    filters = plugin.FilterModule().filters()
+    apps = [{'name': 'hello', 'server_name': 'hello.test', 'entry_point': 'hello:app', 'source': {'type': 'dir', 'path': 'app'},
+             'env': {'DB': '${MODWSGI_APP_DATA}/db.sqlite'}, 'secret_env': {'TOKEN': 's3cret'},
+             'setup': ['touch ${MODWSGI_APP_DATA}/ready', 'flask db upgrade'], 'pre_switch': ['ls ${MODWSGI_APP_RELEASE}'],
+             'port': 8080},
+            {'name': 'old', 'state': 'absent', 'server_name': 'old.test'}]
+    merged = filters['app_merge'](apps, {}, '/srv/modwsgi', {}, 2, paths)
+    sites = filters['app_sites'](merged, filters['app_daemon_lines'](merged, '5.0.2'), '/logs', [80])
+    server = {'root_group': 'root', 'vhost_dir': '/etc/apache2/sites-available', 'vhost_enabled_dir': '/etc/apache2/sites-enabled'}
+    available = '/etc/apache2/sites-available/'
+    globs = {
+        '/srv/modwsgi/*/releases': ['/srv/modwsgi/blog/releases', '/srv/modwsgi/hello/releases', '/srv/modwsgi/old/releases'],
+        '/srv/modwsgi/*/.modwsgi-conf-*': ['/srv/modwsgi/blog/.modwsgi-conf-modwsgi-blog.test-80.conf'],
+        available + '*modwsgi-*.conf': [available + name for name in (
+            'modwsgi-blog.test-80.conf', 'modwsgi-hello.test-8080.conf', 'modwsgi-listen.conf', 'modwsgi-old.test-80.conf',
+            'modwsgi-x.conf')],
+        '/etc/apache2/sites-enabled/*modwsgi-*.conf': [],
+    }
+    plan = filters['app_config_plan'](merged, sites, server, '/srv/modwsgi', globs)
+    assert plan == app_model.config_plan(merged, sites, server, '/srv/modwsgi', globs, False)
+    assert plan == {
+        'unlisted': ['blog'], 'purge': [],
+        'remove': [available + 'modwsgi-listen.conf', available + 'modwsgi-old.test-80.conf'],
+        'conflicts': [],
+        'write_markers': ['/srv/modwsgi/hello/.modwsgi-conf-modwsgi-hello.test-8080.conf',
+                          '/srv/modwsgi/hello/.modwsgi-conf-modwsgi-listen-8080.conf'],
+        'remove_markers': [], 'unowned': [available + 'modwsgi-x.conf']}
+    purged = filters['app_config_plan'](merged, sites, server, '/srv/modwsgi', globs, True)
+    assert purged == dict(plan, purge=['blog'], remove=sorted(plan['remove'] + [available + 'modwsgi-blog.test-80.conf']))
+
+    records = [merged[0]['_setup_records'] + '/' + app_model.setup_id('flask db upgrade')]
+    runtime = filters['app_runtime'](merged[0])
+    assert runtime == app_model.runtime(merged[0]) and type(runtime) is dict  # pylint: disable=unidiomatic-typecheck
+    assert runtime['env']['DB'] == '/srv/modwsgi/hello/data/db.sqlite' and 'TOKEN' not in runtime['env']
+    assert [item['written'] for item in runtime['setup_pending']] == ['touch ${MODWSGI_APP_DATA}/ready', 'flask db upgrade']
+    building = filters['app_runtime'](merged[0], '/srv/modwsgi/hello/releases/abc/src', records)
+    assert building == app_model.runtime(merged[0], '/srv/modwsgi/hello/releases/abc/src', records)
+    assert building['pre_switch'] == ['ls /srv/modwsgi/hello/releases/abc/src']
+    assert [item['command'] for item in building['setup_pending']] == ['touch /srv/modwsgi/hello/data/ready']
+
+    assert filters['app_expand']('db = ${MODWSGI_APP_DATA}/db.sqlite # ${HOME}', merged[0]) == (
+        'db = /srv/modwsgi/hello/data/db.sqlite # ${HOME}')
+    assert filters['app_expand'](['${MODWSGI_APP_RELEASE}', {'a': '${MODWSGI_APP_CONFIG}'}, 5], merged[0]) == [
+        '/srv/modwsgi/hello/current/src', {'a': '/srv/modwsgi/hello/config'}, 5]
+    assert filters['app_expand']('${MODWSGI_APP_RELEASE}', merged[0], '/r/src') == '/r/src'
+    assert filters['app_expand']('${MODWSGI_APP_RELEASE}', merged[0], None) == '/srv/modwsgi/hello/current/src'
+
+
+def test_config_plan_runtime_and_expand_fail_naming_themselves():
+    with pytest.raises(AnsibleFilterError, match="^app_config_plan: file$"):
+        plugin.app_config_plan([], {'sites': [{'apps': []}]}, {}, '/srv/modwsgi', {})
+    with pytest.raises(AnsibleFilterError, match="^app_runtime: name$"):
+        plugin.app_runtime({}, None, [])
+    with pytest.raises(AnsibleFilterError, match="^app_expand: _dir$"):
+        plugin.app_expand('${MODWSGI_APP}', {'name': 'hello'})
 
 
 def test_app_merge_fails_on_a_bad_shape():
@@ -521,11 +689,13 @@ PLAY = """
         server_name: hello.test
         entry_point: hello:app
         source: {type: dir, path: app}
-        env: {GREETING: "{{ greeting }}"}
+        env: {GREETING: "{{ greeting }}", DB: "${MODWSGI_APP_DATA}/db.sqlite"}
         secret_env: {TOKEN: "{{ 'sec' ~ 'ret' }}"}
         static: [{url: /static, path: hello/static}]
         tls: {cert: /etc/ssl/certs/hello.pem, key: /etc/ssl/private/hello.key}
         keep_releases: 1
+        setup: ["touch ${MODWSGI_APP_DATA}/ready"]
+        files: [{path: settings.ini, content: "db = ${MODWSGI_APP_DATA}/db.sqlite\n"}]
       - name: api
         server_name: hello.test
         mount: /api
@@ -548,7 +718,7 @@ PLAY = """
     apps: "{{ modwsgi_apps | modwsgi.deploy.app_merge({}, root, server, 4, playbook_dir) }}"
     lines: "{{ apps | modwsgi.deploy.app_daemon_lines('5.0.2') }}"
     sites: "{{ apps | modwsgi.deploy.app_sites(lines, server.log_dir, [80]) }}"
-    query: "{{ apps | modwsgi.deploy.app_host_query(server, sites.wanted_files) }}"
+    query: "{{ apps | modwsgi.deploy.app_host_query(server, sites.wanted_files, root) }}"
     # The app's entry of the role's state after activate/switch.yml: this run built release eeee and
     # its venv v4 after the host was read, and switched current from cccc to it.
     run_state: {release: eeee, built: true, venv_id: v4, changed: true, current_link: releases/eeee, previous_link: releases/cccc}
@@ -559,6 +729,7 @@ PLAY = """
         apps: "{{ query.apps }}"
         paths: "{{ query.paths }}"
         globs: "{{ query.globs }}"
+        contents: "{{ query.contents }}"
       register: host
 
     - name: Write what the filters return
@@ -579,7 +750,14 @@ PLAY = """
               'venv': apps[0] | modwsgi.deploy.app_venv_fingerprint(requirements_text, '3.11', '', 'dir:abc'),
               'local': ['-r base.txt'] | modwsgi.deploy.app_requirements_local,
               'query': query,
-              'host': {'apps': host.apps, 'paths': host.paths, 'globs': host.globs},
+              'host': {'apps': host.apps, 'paths': host.paths, 'globs': host.globs, 'contents': host.contents},
+              'plan': apps | modwsgi.deploy.app_config_plan(sites, server, root, host.globs),
+              'purge': apps | modwsgi.deploy.app_config_plan(sites, server, root, host.globs, true),
+              'runtime': apps[0] | modwsgi.deploy.app_runtime(none, host.globs[apps[0]._setup_records ~ '/*']),
+              'runtime_release': apps[0] | modwsgi.deploy.app_runtime('/new/src', ['/x/' ~ (apps[0].setup[0] | hash('sha1'))]),
+              'expand': ['${MODWSGI_APP_DATA}/x ${HOME} $MODWSGI_APP', {'k': '${MODWSGI_APP_CONFIG}'}]
+                        | modwsgi.deploy.app_expand(apps[0]),
+              'expand_release': '${MODWSGI_APP_RELEASE}' | modwsgi.deploy.app_expand(apps[0], '/new/src'),
               'prune': apps[0] | modwsgi.deploy.app_prune_plan(host.apps.hello, run_state),
               'directories': apps[0] | modwsgi.deploy.app_directories(server.root_group),
               'to_fix': apps[0] | modwsgi.deploy.app_directories(server.root_group, host.paths),
@@ -629,6 +807,12 @@ def make_host(base):
         (base / 'sites-available' / name).write_text('# %s\n' % name)
     (base / 'sites-enabled' / 'modwsgi-hello.test-80.conf').symlink_to('../sites-available/modwsgi-hello.test-80.conf')
     (base / 'sites-enabled' / 'modwsgi-old.test-80.conf').symlink_to('../sites-available/modwsgi-old.test-80.conf')
+    # blog, deployed by another playbook, with its marked site file; the Listen file of 0.1.0.
+    blog = base / 'srv' / 'blog'
+    (blog / 'releases').mkdir(parents=True)
+    (blog / '.modwsgi-conf-modwsgi-blog.test-80.conf').write_text('')
+    (base / 'sites-available' / 'modwsgi-blog.test-80.conf').write_text('# blog\n')
+    (base / 'sites-available' / 'modwsgi-listen.conf').write_text('Listen 443\n')
 
 
 def test_filters_in_a_play(tmp_path):
@@ -657,12 +841,13 @@ def test_filters_in_a_play(tmp_path):
     root = str(base / 'srv')
     apps = result['apps']
     assert [app['name'] for app in apps] == ['hello', 'api', 'gone']
-    assert apps[0]['env'] == {'GREETING': 'Bonjour'} and apps[0]['secret_env'] == {'TOKEN': 'secret'}
+    assert apps[0]['env'] == {'GREETING': 'Bonjour', 'DB': '${MODWSGI_APP_DATA}/db.sqlite'}
+    assert apps[0]['secret_env'] == {'TOKEN': 'secret'}
     assert apps[0]['source']['path'] == str(tmp_path / 'app')
     assert apps[0]['processes'] == 4
     assert apps[0]['_dir'] == root + '/hello'
     plain = yaml.safe_load(PLAY)[0]['vars']
-    plain['modwsgi_apps'][0]['env'] = {'GREETING': 'Bonjour'}
+    plain['modwsgi_apps'][0]['env'] = {'GREETING': 'Bonjour', 'DB': '${MODWSGI_APP_DATA}/db.sqlite'}
     plain['modwsgi_apps'][0]['secret_env'] = {'TOKEN': 'secret'}
     server = dict(plain['server'], root_group=group, vhost_dir=str(base / 'sites-available'),
                   vhost_enabled_dir=str(base / 'sites-enabled'))
@@ -687,7 +872,8 @@ def test_filters_in_a_play(tmp_path):
     assert [app['name'] for app in sites['sites'][0]['apps']] == ['api', 'hello']
     assert 'secret_env' not in sites['sites'][0]['apps'][1]
     assert sites['listen_ports'] == [443]
-    assert sites['wanted_files'] == ['modwsgi-hello.test-80.conf', 'modwsgi-listen.conf']
+    assert sites['wanted_files'] == ['modwsgi-hello.test-80.conf', 'modwsgi-listen-443.conf']
+    assert sites['owners'] == {'modwsgi-hello.test-80.conf': ['hello', 'api'], 'modwsgi-listen-443.conf': ['hello', 'api']}
     assert result['release'] == app_model.release_id(apps[0], 'dir:abc')
     assert result['venv'] == app_model.venv_fingerprint(apps[0], 'flask\n', '3.11', '', 'dir:abc')
     assert result['local'] is True
@@ -695,14 +881,19 @@ def test_filters_in_a_play(tmp_path):
     # What the role reads from the host, read by modwsgi.deploy.host_state.
     available, enabled = str(base / 'sites-available'), str(base / 'sites-enabled')
     markers = {'release_marker': '.modwsgi-release', 'venv_marker_prefix': '.modwsgi-venv-', 'verified_marker': '.modwsgi-verified'}
-    owned = ['', '/releases', '/venvs', '/wsgi', '/cache', '/data', '/wsgi/%s.wsgi', '/env.json', '/secret_env.json']
+    owned = ['', '/releases', '/venvs', '/wsgi', '/cache', '/data', '/config', '/data/.modwsgi-setup', '/wsgi/%s.wsgi',
+             '/env.json', '/secret_env.json']
     app_paths = [root + '/' + name + (sub % name if '%s' in sub else sub) for name in ('hello', 'api') for sub in owned]
+    app_paths.insert(len(owned), root + '/hello/config/settings.ini')
     vhost_paths = [available + '/modwsgi-hello.test-80.conf', enabled + '/modwsgi-hello.test-80.conf',
-                   available + '/modwsgi-listen.conf', enabled + '/modwsgi-listen.conf']
+                   available + '/modwsgi-listen-443.conf', enabled + '/modwsgi-listen-443.conf']
+    records = [root + '/hello/data/.modwsgi-setup/*', root + '/api/data/.modwsgi-setup/*']
     assert result['query'] == {
         'apps': [dict({'name': name, 'user': 'wsgi-' + name, 'group': 'wsgi-' + name}, **markers) for name in ('hello', 'api', 'gone')],
         'paths': [root] + app_paths + vhost_paths,
-        'globs': [available + '/modwsgi-*.conf', enabled + '/modwsgi-*.conf'],
+        'globs': records + [available + '/*modwsgi-*.conf', enabled + '/*modwsgi-*.conf', root + '/*/.modwsgi-conf-*',
+                            root + '/*/releases'],
+        'contents': [root + '/hello/files.json', root + '/api/files.json'],
     }
     host = result['host']
     assert sorted(host['apps']) == ['api', 'gone', 'hello']
@@ -714,10 +905,45 @@ def test_filters_in_a_play(tmp_path):
                  'venv': None},
     }
     assert host['globs'] == {
-        available + '/modwsgi-*.conf': [available + '/modwsgi-hello.test-80.conf', available + '/modwsgi-old.test-80.conf'],
-        enabled + '/modwsgi-*.conf': [enabled + '/modwsgi-hello.test-80.conf', enabled + '/modwsgi-old.test-80.conf'],
+        records[0]: [],
+        records[1]: [],
+        available + '/*modwsgi-*.conf': [available + '/modwsgi-blog.test-80.conf', available + '/modwsgi-hello.test-80.conf',
+                                         available + '/modwsgi-listen.conf', available + '/modwsgi-old.test-80.conf'],
+        enabled + '/*modwsgi-*.conf': [enabled + '/modwsgi-hello.test-80.conf', enabled + '/modwsgi-old.test-80.conf'],
+        root + '/*/.modwsgi-conf-*': [root + '/blog/.modwsgi-conf-modwsgi-blog.test-80.conf'],
+        root + '/*/releases': [root + '/blog/releases', root + '/hello/releases'],
     }
+    assert host['contents'] == {root + '/hello/files.json': None, root + '/api/files.json': None}
     assert sorted(host['paths']) == sorted(result['query']['paths'])
+
+    # blog (another playbook's) and its site file are left alone, the Listen file of 0.1.0 goes (modwsgi-listen-443.conf
+    # replaces it), modwsgi-old.test-80.conf, which no marker names, stays; each file this run wants gets its markers.
+    plan = {
+        'unlisted': ['blog'],
+        'purge': [],
+        'remove': [available + '/modwsgi-listen.conf'],
+        'conflicts': [],
+        'write_markers': [root + '/' + name + '/.modwsgi-conf-' + file for name in ('api', 'hello')
+                          for file in ('modwsgi-hello.test-80.conf', 'modwsgi-listen-443.conf')],
+        'remove_markers': [],
+        'unowned': [available + '/modwsgi-old.test-80.conf', enabled + '/modwsgi-old.test-80.conf'],
+    }
+    assert result['plan'] == plan
+    assert result['plan'] == app_model.config_plan(apps, sites, server, root, host['globs'])
+    assert result['purge'] == dict(plan, purge=['blog'], remove=[available + '/modwsgi-blog.test-80.conf'] + plan['remove'])
+    data = root + '/hello/data'
+    assert result['runtime'] == app_model.runtime(apps[0], None, [])
+    assert result['runtime']['env'] == {
+        'GREETING': 'Bonjour', 'DB': data + '/db.sqlite', 'MODWSGI_APP': 'hello', 'MODWSGI_APP_ROOT': root + '/hello',
+        'MODWSGI_APP_DATA': data, 'MODWSGI_APP_CONFIG': root + '/hello/config',
+        'MODWSGI_APP_RELEASE': root + '/hello/current/src'}
+    setup_id = app_model.setup_id('touch ${MODWSGI_APP_DATA}/ready')
+    assert result['runtime']['setup'] == result['runtime']['setup_pending'] == [
+        {'id': setup_id, 'command': 'touch ' + data + '/ready', 'written': 'touch ${MODWSGI_APP_DATA}/ready'}]
+    assert result['runtime_release']['directories']['MODWSGI_APP_RELEASE'] == '/new/src'
+    assert result['runtime_release']['setup_pending'] == [] and result['runtime_release']['setup'][0]['id'] == setup_id
+    assert result['expand'] == [data + '/x ${HOME} $MODWSGI_APP', {'k': root + '/hello/config'}]
+    assert result['expand_release'] == '/new/src'
 
     # Kept: eeee (this run's, built after the read: the newest) and cccc (previous); v4 is eeee's.
     assert result['prune'] == {
@@ -727,9 +953,11 @@ def test_filters_in_a_play(tmp_path):
     wanted = [{'path': root, 'owner': 'root', 'group': group, 'mode': '0755'}] + [
         {'path': root + '/hello' + sub, 'owner': 'root', 'group': group, 'mode': mode}
         for sub, mode in (('', '0755'), ('/releases', '0755'), ('/venvs', '0755'), ('/wsgi', '0755'), ('/cache', '0700'))] + [
-        {'path': root + '/hello/data', 'owner': 'wsgi-hello', 'group': 'wsgi-hello', 'mode': '0750'}]
+        {'path': root + '/hello/data', 'owner': 'wsgi-hello', 'group': 'wsgi-hello', 'mode': '0750'},
+        {'path': root + '/hello/config', 'owner': 'root', 'group': 'wsgi-hello', 'mode': '0750'},
+        {'path': root + '/hello/data/.modwsgi-setup', 'owner': 'root', 'group': group, 'mode': '0755'}]
     assert result['directories'] == wanted
-    # hello is 0700, wsgi, cache and data are missing; the rest is right when root owns it.
+    # hello is 0700, wsgi, cache, data, config and the setup records are missing; the rest is right when root owns it.
     assert result['to_fix'] == (wanted[1:2] + wanted[4:] if user == 'root' else wanted)
     assert result['to_fix'] == app_model.directories_to_fix(apps[0], group, host['paths'])
     assert result['matches'] == [True, False, False, True, False, True, False]

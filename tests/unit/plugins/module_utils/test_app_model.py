@@ -77,13 +77,15 @@ def test_builtin_defaults_order_and_values():
     assert list(app_model.BUILTIN_DEFAULTS) == [
         'server_aliases', 'port', 'mount', 'requirements', 'python', 'user', 'group', 'processes', 'threads',
         'daemon_options', 'env', 'secret_env', 'static', 'tls', 'health_check', 'pre_switch', 'keep_releases',
-        'mode', 'pass_authorization', 'extra_directives', 'state']
+        'mode', 'pass_authorization', 'extra_directives', 'state', 'setup', 'files', 'shared', 'default_site']
     assert app_model.BUILTIN_DEFAULTS['port'] == 80
     assert app_model.BUILTIN_DEFAULTS['threads'] == 5
     assert app_model.BUILTIN_DEFAULTS['keep_releases'] == 3
     assert app_model.HEALTH_DEFAULTS == {'path': '/', 'status': 200, 'timeout': 30}
     assert app_model.TLS_DEFAULTS == {'port': 443, 'redirect_http': True, 'chain': None}
     assert app_model.SOURCE_DEFAULTS == {'version': 'HEAD', 'subdir': ''}
+    assert [app_model.BUILTIN_DEFAULTS[key] for key in ('setup', 'files', 'shared', 'default_site')] == [[], [], [], False]
+    assert app_model.FILE_DEFAULTS == {'mode': '0640', 'secret': False}
 
 
 # ---------------------------------------------------------------------------
@@ -123,18 +125,23 @@ def test_merge_of_a_minimal_app(source):
         'daemon_options': {}, 'env': {}, 'secret_env': {'TOKEN': 's'}, 'static': [], 'tls': None,
         'health_check': {'path': '/', 'status': 200, 'timeout': 30}, 'pre_switch': [], 'keep_releases': 3,
         'mode': 'daemon', 'pass_authorization': False, 'extra_directives': [], 'state': 'present',
+        'setup': [], 'files': [], 'shared': [], 'default_site': False,
         'name': 'hello', 'server_name': 'hello.example.com', 'entry_point': 'hello:app',
         'source': {'version': 'HEAD', 'subdir': '', 'type': 'dir', 'path': source},
         'index': 0, 'requirements_optional': True,
         '_dir': '/srv/modwsgi/hello', '_releases': '/srv/modwsgi/hello/releases', '_venvs': '/srv/modwsgi/hello/venvs',
         '_current': '/srv/modwsgi/hello/current', '_previous': '/srv/modwsgi/hello/previous',
-        '_data': '/srv/modwsgi/hello/data', '_cache': '/srv/modwsgi/hello/cache', '_wsgi_dir': '/srv/modwsgi/hello/wsgi',
+        '_data': '/srv/modwsgi/hello/data', '_config': '/srv/modwsgi/hello/config',
+        '_setup_records': '/srv/modwsgi/hello/data/.modwsgi-setup', '_files_manifest': '/srv/modwsgi/hello/files.json',
+        '_cache': '/srv/modwsgi/hello/cache', '_wsgi_dir': '/srv/modwsgi/hello/wsgi',
         '_wsgi_file': '/srv/modwsgi/hello/wsgi/hello.wsgi', '_env_file': '/srv/modwsgi/hello/env.json',
         '_secret_file': '/srv/modwsgi/hello/secret_env.json', '_src_rel': 'src',
         '_src_current': '/srv/modwsgi/hello/current/src', '_mount_order': '00001 /', '_site': 'hello.example.com-80',
+        '_files': [],
     }]
     # The builtin defaults come first, in their order; the app's own keys and the extras follow.
-    assert list(merged[0])[:21] == list(app_model.BUILTIN_DEFAULTS)
+    assert list(merged[0])[:25] == list(app_model.BUILTIN_DEFAULTS)
+    assert list(merged[0])[-1] == '_files'
 
 
 def test_merge_makes_a_relative_source_path_absolute_against_the_playbook(source):
@@ -276,6 +283,12 @@ def test_non_ascii_is_escaped_in_the_value_but_not_in_the_app_label(source):
         "got \"caf\\u00e9\"."]
 
 
+# What every entry_point message says after the quoted value (plugins/module_utils/wsgi_entry_point.py).
+ENTRY_POINT_FORMS = ("must be 'module:callable' (e.g. 'hello:app') or a factory call 'module:factory()' / "
+                     "'module:factory(<Python literals>)' (e.g. 'blog:create_app()' or "
+                     "'pypiserver:app(roots=[\"${MODWSGI_APP_DATA}/packages\"])')")
+
+
 @pytest.mark.parametrize('changes, expected', [
     ({'server_name': 'bad name'}, ["%s.server_name must be a host name such as 'www.example.com'; got \"bad name\"." % P]),
     ({'server_name': DROP}, ["%s.server_name must be a host name such as 'www.example.com'; got \"nothing\"." % P]),
@@ -294,10 +307,11 @@ def test_non_ascii_is_escaped_in_the_value_but_not_in_the_app_label(source):
                           "got \"/api/\"." % P]),
     ({'mount': '/a/../b'}, ["%s.mount must be a URL path starting with '/' and without a trailing '/' (e.g. '/' or '/api'); "
                             "got \"/a/../b\"." % P]),
-    ({'entry_point': 'hello'}, ["%s.entry_point must be 'package.module:callable' (e.g. 'hello:app' or "
-                                "'mysite.wsgi:application'); got \"hello\"." % P]),
-    ({'entry_point': DROP}, ["%s.entry_point must be 'package.module:callable' (e.g. 'hello:app' or "
-                             "'mysite.wsgi:application'); got \"nothing\"." % P]),
+    ({'entry_point': 'hello'}, [P + ".entry_point 'hello' " + ENTRY_POINT_FORMS + '; there is no colon between the module '
+                                'and the callable.']),
+    ({'entry_point': DROP}, ["%s.entry_point must be 'module:callable' (e.g. 'hello:app') or a factory call "
+                             "'module:factory()' or 'module:factory(<Python literals>)' (e.g. 'blog:create_app()'); "
+                             "got \"nothing\"." % P]),
 ], ids=['server-name', 'server-name-missing', 'server-name-null', 'server-name-dash', 'aliases', 'port-range', 'port-zero',
         'port-word', 'port-string', 'mount-relative', 'mount-trailing', 'mount-dotdot', 'entry-point', 'entry-point-missing'])
 def test_host_and_url_keys(source, changes, expected):
@@ -484,18 +498,23 @@ def test_lists_of_strings(source, key, what, value):
     assert errors([app(source, **{key: value})]) == ['%s.%s must be %s.' % (P, key, what)]
 
 
+EMBEDDED_REMOVED = ('%s.mode: embedded mode was removed in 0.2.0; every app runs in its own daemon processes as its own user. '
+                    'Drop the mode key.' % P)
+
+
+# Embedded mode is gone (0.2.0): whatever the server's restrict_embedded, daemon is the only mode.
 @pytest.mark.parametrize('changes, server, expected', [
-    ({'mode': 'threaded'}, None, ['%s.mode must be daemon or embedded; got "threaded".' % P]),
-    ({'mode': None}, None, ['%s.mode must be daemon or embedded; got "None".' % P]),
-    ({'mode': 'embedded'}, None,
-     ['%s.mode is embedded, but the server role sets WSGIRestrictEmbedded On: set modwsgi_restrict_embedded to false for '
-      'this host, or use mode daemon.' % P]),
-    ({'mode': 'embedded'}, dict(SERVER, restrict_embedded='yes'),
-     ['%s.mode is embedded, but the server role sets WSGIRestrictEmbedded On: set modwsgi_restrict_embedded to false for '
-      'this host, or use mode daemon.' % P]),
-    ({'mode': 'embedded'}, dict(SERVER, restrict_embedded=False), []),
-    ({'mode': 'embedded'}, {}, []),
-], ids=['unknown', 'null', 'embedded-restricted', 'embedded-restricted-string', 'embedded-allowed', 'embedded-no-server'])
+    ({'mode': 'threaded'}, None, ['%s.mode must be daemon (the only mode); got "threaded".' % P]),
+    ({'mode': None}, None, ['%s.mode must be daemon (the only mode); got "None".' % P]),
+    ({'mode': 'Daemon'}, None, ['%s.mode must be daemon (the only mode); got "Daemon".' % P]),
+    ({'mode': 'embedded'}, None, [EMBEDDED_REMOVED]),
+    ({'mode': 'embedded'}, dict(SERVER, restrict_embedded='yes'), [EMBEDDED_REMOVED]),
+    ({'mode': 'embedded'}, dict(SERVER, restrict_embedded=False), [EMBEDDED_REMOVED]),
+    ({'mode': 'embedded'}, {}, [EMBEDDED_REMOVED]),
+    ({'mode': 'daemon'}, dict(SERVER, restrict_embedded=False), []),
+    ({'mode': 'daemon'}, {}, []),
+], ids=['unknown', 'null', 'case', 'embedded-restricted', 'embedded-restricted-string', 'embedded-allowed',
+        'embedded-no-server', 'daemon', 'daemon-no-server'])
 def test_mode(source, changes, server, expected):
     assert errors([app(source, **changes)], server=server) == expected
 
@@ -523,7 +542,7 @@ def test_every_error_at_once_in_the_roles_order(source):
         'modwsgi_apps[0] (Bad).python must be the absolute path of a Python interpreter on the host; got "python3".',
         "modwsgi_apps[0] (Bad).env has a bad variable name \"A-B\": use letters, digits and '_', not starting with a digit.",
         'modwsgi_apps[0] (Bad).tls.key must be the absolute path of the private key file on the host; tls needs both cert and key.',
-        'modwsgi_apps[0] (Bad).mode must be daemon or embedded; got "threaded".',
+        'modwsgi_apps[0] (Bad).mode must be daemon (the only mode); got "threaded".',
         'modwsgi_apps[1] (second).state must be present or absent; got "maybe".',
     ]
 
@@ -532,6 +551,224 @@ def test_key_errors_take_the_merged_apps(source):
     merged = merge([app(source, port=0)])
     assert app_model.key_errors(merged, SERVER) == ['%s.port must be a TCP port between 1 and 65535; got "0".' % P]
     assert app_model.key_errors(merged) == app_model.key_errors(merged, {})
+
+
+# ---------------------------------------------------------------------------
+# The keys of 0.2.0: entry_point factories, setup, shared, files, default_site, pass_authorization and the
+# ${MODWSGI_APP...} references
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize('entry_point', [
+    'hello:app', 'mysite.wsgi:application', 'myapp.server:app.wsgi_app', 'blog:create_app()',
+    "blog:create_app('production', debug=False)", "pypiserver:app(roots=['${MODWSGI_APP_DATA}/packages'])",
+    "app:make(config={'path': '${MODWSGI_APP_CONFIG}/app.ini', 'workers': [1, 2.5, None, True]})",
+])
+def test_entry_point_accepts_callables_and_factory_calls_of_literals(source, entry_point):
+    assert errors([app(source, entry_point=entry_point)]) == []
+
+
+@pytest.mark.parametrize('entry_point, problem', [
+    ('a:b:c', 'there is more than one colon before the arguments'),
+    (':app', 'the module part is empty'),
+    ('1hello:app', "'1hello' in the module part is not a Python identifier"),
+    ('blog:create_app(x)', 'argument 1 (x) is a name (strings need quotes), not a Python literal: only strings, numbers, '
+                           'True, False, None and lists, tuples, dicts and sets of them are accepted'),
+    ('blog:create_app()()', 'only one call, at the end, is accepted (no calls of its result, attribute access or '
+                            'operators after it)'),
+    ('blog:create_app(*args)', '*args is not accepted, write the arguments out'),
+    ('blog:create_app(', 'the call is not valid Python (\'(\' was never closed)'),
+], ids=['two-colons', 'no-module', 'identifier', 'name-argument', 'two-calls', 'star-args', 'unclosed'])
+def test_entry_point_message_names_the_problem(source, entry_point, problem):
+    assert errors([app(source, entry_point=entry_point)]) == [
+        '%s.entry_point %r %s; %s.' % (P, entry_point, ENTRY_POINT_FORMS, problem)]
+
+
+@pytest.mark.parametrize('value', [None, 5, ['hello:app']], ids=['null', 'number', 'list'])
+def test_entry_point_that_is_no_string(source, value):
+    assert errors([app(source, entry_point=value)]) == [
+        "%s.entry_point must be 'module:callable' (e.g. 'hello:app') or a factory call 'module:factory()' or "
+        "'module:factory(<Python literals>)' (e.g. 'blog:create_app()'); got %s." % (P, app_model._quoted(value))]
+
+
+def test_entry_point_argument_naming_an_unknown_directory(source):
+    # The parser of the arguments refuses it, in one message.
+    entry_point = "blog:create_app('${MODWSGI_APP_DIR}/x')"
+    assert errors([app(source, entry_point=entry_point)]) == [
+        "%s.entry_point %r %s; in argument 1 ('${MODWSGI_APP_DIR}/x'), ${MODWSGI_APP_DIR} is not one of the names "
+        "expanded in entry_point arguments: %s." % (P, entry_point, ENTRY_POINT_FORMS, NAMES)]
+
+
+NAMES = '${MODWSGI_APP}, ${MODWSGI_APP_ROOT}, ${MODWSGI_APP_DATA}, ${MODWSGI_APP_CONFIG}, ${MODWSGI_APP_RELEASE}'
+CONFIG = '/srv/modwsgi/hello/config'
+SHARED = "%s.shared[0] must be a directory relative to the source root (e.g. 'instance'); %s is not: %s."
+FILE_PATH = ("%s.files[0].path must be a file name in the app's config directory (" + CONFIG + "), such as 'settings.ini', "
+             "or an absolute path; got %s.")
+
+
+@pytest.mark.parametrize('changes, expected', [
+    # setup: a list of commands
+    ({'setup': 'flask db upgrade'}, ['%s.setup must be a list of commands (strings).' % P]),
+    ({'setup': ['flask db upgrade', 5]}, ['%s.setup must be a list of commands (strings).' % P]),
+    ({'setup': None}, ['%s.setup must be a list of commands (strings).' % P]),
+    # default_site and pass_authorization: booleans, not truthy strings
+    ({'default_site': 'yes'}, ['%s.default_site must be true or false; got "yes".' % P]),
+    ({'default_site': None}, ['%s.default_site must be true or false; got "None".' % P]),
+    ({'default_site': 1}, ['%s.default_site must be true or false; got "1".' % P]),
+    ({'pass_authorization': 'true'}, ['%s.pass_authorization must be true or false; got "true".' % P]),
+    ({'pass_authorization': 0}, ['%s.pass_authorization must be true or false; got "0".' % P]),
+    # shared: directories of the source, linked to the data directory
+    ({'shared': 'instance'}, ["%s.shared must be a list of directories relative to the source root, such as "
+                              "['instance', 'media']." % P]),
+    ({'shared': {'instance': 1}}, ["%s.shared must be a list of directories relative to the source root, such as "
+                                   "['instance', 'media']." % P]),
+    ({'shared': ['instance'], 'source': {'type': 'pypi', 'spec': 'x'}},
+     ['%s.shared needs a dir, git or archive source: a pypi source has no source directory to link from.' % P]),
+    ({'shared': ['/srv/media']}, [SHARED % (P, '"/srv/media"', 'it is absolute')]),
+    ({'shared': ['a/../b']}, [SHARED % (P, '"a/../b"', "it has an empty, '.' or '..' part")]),
+    ({'shared': ['media/']}, [SHARED % (P, '"media/"', "it has an empty, '.' or '..' part")]),
+    ({'shared': ['./media']}, [SHARED % (P, '"./media"', "it has an empty, '.' or '..' part")]),
+    ({'shared': ['']}, [SHARED % (P, '""', 'it is empty or not a string')]),
+    ({'shared': [5]}, [SHARED % (P, '"5"', 'it is empty or not a string')]),
+    ({'shared': ['my media']}, [SHARED % (P, '"my media"', 'it has spaces or quotes')]),
+    ({'shared': ['venv/lib']}, [SHARED % (P, '"venv/lib"', 'the release keeps its virtualenv there')]),
+    ({'shared': ['instance', 'media', 'instance']}, ['%s.shared lists "instance" twice.' % P]),
+    # files: the app's own configuration files
+    ({'files': 'settings.ini'}, ['%s.files must be a list of dicts, each with path and content or src.' % P]),
+    ({'files': {'path': 'a.ini'}}, ['%s.files must be a list of dicts, each with path and content or src.' % P]),
+    ({'files': ['settings.ini']}, ['%s.files[0] must be a dict with path and content or src; got "settings.ini".' % P]),
+    ({'files': [{'path': 'a.ini', 'content': 'x', 'owner': 'root', 'dest': '/x'}]},
+     ['%s.files[0] has unknown keys dest, owner; the keys are path, content, src, mode, secret.' % P]),
+    ({'files': [{'path': '/etc//a.ini', 'content': 'x'}]},
+     ['%s.files[0].path must be a normalized absolute path without spaces or quotes; got "/etc//a.ini".' % P]),
+    ({'files': [{'path': '/etc/my app.ini', 'content': 'x'}]},
+     ['%s.files[0].path must be a normalized absolute path without spaces or quotes; got "/etc/my app.ini".' % P]),
+    ({'files': [{'path': '/srv/modwsgi/hello/env.json', 'content': 'x'}]},
+     ["%s.files[0].path \"/srv/modwsgi/hello/env.json\" is inside the app's directory, which the role manages; use a "
+      "path relative to its config directory (%s) instead." % (P, CONFIG)]),
+    ({'files': [{'path': '/srv/modwsgi/hello/current/src/app.ini', 'content': 'x'}]},
+     ["%s.files[0].path \"/srv/modwsgi/hello/current/src/app.ini\" is inside the app's directory, which the role manages; "
+      "use a path relative to its config directory (%s) instead." % (P, CONFIG)]),
+    ({'files': [{'path': 'conf/a.ini', 'content': 'x'}]}, [FILE_PATH % (P, '"conf/a.ini"')]),
+    ({'files': [{'path': '..', 'content': 'x'}]}, [FILE_PATH % (P, '".."')]),
+    ({'files': [{'path': '', 'content': 'x'}]}, [FILE_PATH % (P, '""')]),
+    ({'files': [{'path': 5, 'content': 'x'}]}, [FILE_PATH % (P, '"5"')]),
+    ({'files': [{'content': 'x'}]}, [FILE_PATH % (P, '"nothing"')]),
+    ({'files': [{'path': 'a.ini'}]},
+     ['%s.files[0] needs exactly one of content (the text) and src (a file or template on the controller).' % P]),
+    ({'files': [{'path': 'a.ini', 'content': None}]},
+     ['%s.files[0] needs exactly one of content (the text) and src (a file or template on the controller).' % P]),
+    ({'files': [{'path': 'a.ini', 'content': 'x', 'src': 'a.ini.j2'}]},
+     ['%s.files[0] needs exactly one of content (the text) and src (a file or template on the controller).' % P]),
+    ({'files': [{'path': 'a.ini', 'content': {'a': 1}}]},
+     ['%s.files[0].content must be a string (use a YAML block scalar for several lines).' % P]),
+    ({'files': [{'path': 'a.ini', 'src': 'templates/a.ini.j2'}]},
+     ['%s.files[0].src must be an existing file on the controller (relative paths are relative to the playbook); got '
+      '"templates/a.ini.j2".' % P]),
+    ({'files': [{'path': 'a.ini', 'src': 5}]},
+     ['%s.files[0].src must be an existing file on the controller (relative paths are relative to the playbook); got '
+      '"5".' % P]),
+    ({'files': [{'path': 'a.ini', 'content': 'x', 'mode': '0888'}]},
+     ["%s.files[0].mode must be an octal mode in quotes, such as '0640'; got \"0888\"." % P]),
+    ({'files': [{'path': 'a.ini', 'content': 'x', 'mode': 'u=rw'}]},
+     ["%s.files[0].mode must be an octal mode in quotes, such as '0640'; got \"u=rw\"." % P]),
+    ({'files': [{'path': 'a.ini', 'content': 'x', 'mode': 416}]},
+     ["%s.files[0].mode must be an octal mode in quotes, such as '0640'; got \"416\" (an unquoted 0640 reaches Ansible as "
+      "the number 416)." % P]),
+    ({'files': [{'path': 'a.ini', 'content': 'x', 'secret': 'yes'}]},
+     ['%s.files[0].secret must be true or false; got "yes".' % P]),
+    ({'files': [{'path': 'a.ini', 'content': 'x'}, {'path': CONFIG + '/a.ini', 'content': 'y'}]},
+     ['%s.files writes %s/a.ini more than once.' % (P, CONFIG)]),
+    # ${MODWSGI_APP...}: only the five names the role sets
+    ({'env': {'A': '${MODWSGI_APP_DIR}/x', 'B': '${MODWSGI_APP_DATA}'}},
+     ['%s.env refers to ${MODWSGI_APP_DIR}, which the role does not set; the names it expands are %s.' % (P, NAMES)]),
+    ({'setup': ['cp ${MODWSGI_APP_SRC}/a ${MODWSGI_APP_HOME} ${MODWSGI_APP_SRC}']},
+     ['%s.setup refers to ${MODWSGI_APP_SRC}, ${MODWSGI_APP_HOME}, which the role does not set; the names it expands are '
+      '%s.' % (P, NAMES)]),
+    ({'pre_switch': ['ls ${MODWSGI_APPS}']},
+     ['%s.pre_switch refers to ${MODWSGI_APPS}, which the role does not set; the names it expands are %s.' % (P, NAMES)]),
+    ({'files': [{'path': 'a.ini', 'content': 'db = ${MODWSGI_APP_DB}'}]},
+     ['%s.files refers to ${MODWSGI_APP_DB}, which the role does not set; the names it expands are %s.' % (P, NAMES)]),
+    ({'secret_env': {'TOKEN_FILE': '${MODWSGI_APP_DATA}/token'}},
+     ['%s.secret_env values are never expanded, but they name ${MODWSGI_APP_DATA}: put such a variable in env instead.' % P]),
+    ({'secret_env': {'A': '${MODWSGI_APP_DATA}/a', 'B': '${MODWSGI_APP_CONFIG}/b ${MODWSGI_APP_NOPE}'}},
+     ['%s.secret_env values are never expanded, but they name ${MODWSGI_APP_DATA}, ${MODWSGI_APP_CONFIG}, '
+      '${MODWSGI_APP_NOPE}: put such a variable in env instead.' % P]),
+], ids=['setup-string', 'setup-item', 'setup-null', 'default-site-string', 'default-site-null', 'default-site-number',
+        'pass-authorization-string', 'pass-authorization-number', 'shared-string', 'shared-dict', 'shared-pypi',
+        'shared-absolute', 'shared-dotdot', 'shared-trailing-slash', 'shared-dot', 'shared-empty', 'shared-number',
+        'shared-space', 'shared-venv', 'shared-twice', 'files-string', 'files-dict', 'files-entry', 'files-unknown-keys',
+        'files-absolute-unnormalized', 'files-absolute-space', 'files-in-app-dir', 'files-in-release', 'files-subdir',
+        'files-dotdot', 'files-empty-path', 'files-number-path', 'files-no-path', 'files-neither', 'files-null-content',
+        'files-both', 'files-content-dict', 'files-src-missing', 'files-src-number', 'files-mode-digit', 'files-mode-symbolic',
+        'files-mode-int', 'files-secret', 'files-twice', 'reference-env', 'reference-setup', 'reference-pre-switch',
+        'reference-files', 'secret-env-one', 'secret-env-some'])
+def test_new_keys(source, changes, expected):
+    assert errors([app(source, **changes)]) == expected
+
+
+def test_new_keys_good_values(source, tmp_path):
+    template = tmp_path / 'templates' / 'settings.ini.j2'
+    template.parent.mkdir()
+    template.write_text('debug = false\n')
+    good = app(source, setup=['flask db upgrade', 'touch ${MODWSGI_APP_DATA}/ready'], shared=['instance', 'media/uploads'],
+               default_site=True, pass_authorization=True,
+               env={'ALL': ' '.join('${%s}' % name for name in app_model.DIRECTORY_NAMES), 'OTHER': '${HOME} $MODWSGI_APP_X'},
+               secret_env={'TOKEN': '$ecret ${HOME}'},
+               files=[{'path': 'settings.ini', 'src': 'templates/settings.ini.j2'},
+                      {'path': 'app.ini', 'content': 'root = ${MODWSGI_APP_ROOT}\n', 'mode': '600', 'secret': True},
+                      {'path': '/etc/hello.ini', 'content': ''},
+                      {'path': CONFIG + '/other.ini', 'content': 'x', 'mode': '0644'},
+                      {'path': '/srv/modwsgi/hello/data/db.ini', 'content': 'x'}])
+    # A relative src is relative to the playbook's directory.
+    assert app_model.app_errors([good], {}, ROOT, SERVER, 2, str(tmp_path)) == []
+    assert errors([dict(good, files=[{'path': 'a.ini', 'src': str(template)}])]) == []
+
+
+@pytest.mark.parametrize('path', ['/srv/modwsgi/hello', '/srv/modwsgi/hello/config', '/srv/modwsgi/hello/data',
+                                  '/srv/modwsgi/hello/data/.modwsgi-setup', '/srv/modwsgi/hello/data/.modwsgi-setup/x'],
+                         ids=['app-dir', 'config-dir', 'data-dir', 'setup-records', 'a-setup-record'])
+def test_files_absolute_path_may_not_be_a_directory_of_the_role(source, path):
+    assert errors([app(source, files=[{'path': path, 'content': 'x'}])]) == [
+        "%s.files[0].path \"%s\" is inside the app's directory, which the role manages; use a path relative to its "
+        "config directory (%s) instead." % (P, path, CONFIG)]
+
+
+def test_new_key_messages_come_after_the_others_in_order(source):
+    bad = app(source, mode='embedded', pre_switch='x', setup='y', default_site='no', pass_authorization='no',
+              shared='instance', files='a.ini', env={'A': '${MODWSGI_APP_X}'}, secret_env={'B': '${MODWSGI_APP}'})
+    assert errors([bad]) == [
+        '%s.pre_switch must be a list of commands (strings).' % P,
+        '%s.setup must be a list of commands (strings).' % P,
+        EMBEDDED_REMOVED,
+        '%s.default_site must be true or false; got "no".' % P,
+        '%s.pass_authorization must be true or false; got "no".' % P,
+        "%s.shared must be a list of directories relative to the source root, such as ['instance', 'media']." % P,
+        '%s.files must be a list of dicts, each with path and content or src.' % P,
+        '%s.env refers to ${MODWSGI_APP_X}, which the role does not set; the names it expands are %s.' % (P, NAMES),
+        '%s.secret_env values are never expanded, but they name ${MODWSGI_APP}: put such a variable in env instead.' % P,
+    ]
+
+
+def test_new_keys_of_an_absent_app_are_not_checked(source):
+    assert errors([app(source, state='absent', setup='x', shared='y', files='z', default_site='no', mode='embedded')]) == []
+
+
+def test_merge_normalizes_the_files_entries(source):
+    merged = merge([app(source, files=[
+        {'path': 'settings.ini', 'content': 'a'},
+        'not a dict',
+        {'path': '/etc/hello.ini', 'src': 'templates/hello.ini.j2', 'mode': '0600', 'secret': True},
+        {'path': 'x.ini', 'src': '/abs/x.ini.j2'},
+    ])])[0]
+    assert merged['files'][1] == 'not a dict'
+    assert merged['_files'] == [
+        {'index': 0, 'path': CONFIG + '/settings.ini', 'content': 'a', 'src': None, 'mode': '0640', 'secret': False},
+        {'index': 2, 'path': '/etc/hello.ini', 'content': None, 'src': '/playbooks/templates/hello.ini.j2', 'mode': '0600',
+         'secret': True},
+        {'index': 3, 'path': CONFIG + '/x.ini', 'content': None, 'src': '/abs/x.ini.j2', 'mode': '0640', 'secret': False},
+    ]
+    assert merge([app(source, files='x')])[0]['_files'] == []
+    assert merge([app(source, files={'path': 'a'})])[0]['_files'] == []
 
 
 # ---------------------------------------------------------------------------
@@ -612,6 +849,25 @@ def test_set_checks_survive_apps_with_bad_keys(source):
         '%s.server_aliases must hold host names; "1" is not one.' % P,
         'modwsgi_apps: hello, other share server_name and port (hello.example.com-80) but list different server_aliases; '
         'give them the same list.']
+
+
+def test_one_default_site_per_port(source):
+    assert errors([app(source, default_site=True), app(source, name='other', server_name='other.example.com', default_site=True),
+                   app(source, name='third', server_name='third.example.com', default_site=True, port=8080)]) == [
+        'modwsgi_apps: hello, other all set default_site on port 80; only one virtual host can answer the unknown host names '
+        'of a port.']
+
+
+@pytest.mark.parametrize('others', [
+    # Two apps of one site (one server_name and port) may both set it.
+    [app('/tmp', name='other', mount='/other', default_site=True)],
+    [app('/tmp', name='other', server_name='HELLO.example.com', mount='/other', default_site=True)],
+    [app('/tmp', name='other', server_name='other.example.com', port=8080, default_site=True)],
+    [app('/tmp', name='other', server_name='other.example.com', default_site=False)],
+    [app('/tmp', name='other', server_name='other.example.com', default_site=True, state='absent')],
+], ids=['same-site', 'same-site-other-case', 'other-port', 'not-default', 'absent'])
+def test_default_sites_that_do_not_clash(source, others):
+    assert errors([app(source, default_site=True)] + [dict(other, source={'type': 'dir', 'path': source}) for other in others]) == []
 
 
 # ---------------------------------------------------------------------------
@@ -703,14 +959,19 @@ def recorder(calls):
 def test_daemon_lines_options_and_order(source):
     merged = merge([
         app(source, daemon_options={'maximum-requests': 100, 'request-timeout': None, 'processes': 8}),
+        # Daemon mode is the only one (0.2.0): a leftover mode key (refused by the preflight) changes nothing here.
         app(source, name='embedded', mount='/e', mode='embedded'),
         app(source, name='gone', state='absent'),
         app(source, name='pypi', mount='/p', source={'type': 'pypi', 'spec': 'x'}, processes=3, threads=15),
     ], cpus=4)
     calls = []
     assert app_model.daemon_lines(merged, '5.0.2', recorder(calls)) == {
-        'hello': 'line of (hello).daemon_options', 'pypi': 'line of (pypi).daemon_options'}
-    (first, version, context), second = calls[0], calls[1]
+        'hello': 'line of (hello).daemon_options', 'embedded': 'line of (embedded).daemon_options',
+        'pypi': 'line of (pypi).daemon_options'}
+    assert [context for dummy, dummy2, context in calls] == [
+        'modwsgi_apps[0] (hello).daemon_options', 'modwsgi_apps[1] (embedded).daemon_options',
+        'modwsgi_apps[3] (pypi).daemon_options']
+    (first, version, context), second = calls[0], calls[2]
     assert version == '5.0.2'
     assert context == 'modwsgi_apps[0] (hello).daemon_options'
     assert list(first.items()) == [
@@ -747,21 +1008,24 @@ def test_sites(source):
             secret_env={'TOKEN': 's'}, server_aliases=['www.hello.example.com']),
         app(source, name='api', mount='/api', tls=tls, server_aliases=['www.hello.example.com'],
             static=[{'url': '/api/static/long', 'path': '/var/www/long'}, {'url': '/s', 'path': 's'}]),
-        app(source, name='v1', mount='/api/v1', tls=tls, mode='embedded', server_aliases=['www.hello.example.com']),
+        app(source, name='v1', mount='/api/v1', tls=tls, server_aliases=['www.hello.example.com'],
+            files=[{'path': 'v1.ini', 'content': 'secret=1', 'secret': True}]),
         app(source, name='other', server_name='Another.example.com', port=8080),
         app(source, name='gone', server_name='gone.example.com', state='absent'),
     ])
-    lines = {'root': 'ROOT', 'api': 'API', 'other': 'OTHER'}
+    lines = {'root': 'ROOT', 'api': 'API', 'v1': 'V1', 'other': 'OTHER'}
     result = app_model.sites(merged, lines, '/var/log/apache2', [80, 443])
     sites = result['sites']
     assert [s['key'] for s in sites] == ['Another.example.com-8080', 'hello.example.com-80']
     hello = sites[1]
     assert [a['name'] for a in hello['apps']] == ['v1', 'api', 'root']
-    assert [a['daemon_line'] for a in hello['apps']] == ['', 'API', 'ROOT']
-    assert all('secret_env' not in a for s in sites for a in s['apps'])
-    assert 'secret_env' in merged[0]
+    assert [a['daemon_line'] for a in hello['apps']] == ['V1', 'API', 'ROOT']
+    # Neither secret_env nor the files (whose content may be secret) reach the sites.
+    assert all(not set(a) & {'secret_env', 'files', '_files'} for s in sites for a in s['apps'])
+    assert 'secret_env' in merged[0] and merged[2]['files'] and merged[2]['_files']
     expected_app = dict(merged[0], daemon_line='ROOT')
-    del expected_app['secret_env']
+    for key in ('secret_env', 'files', '_files'):
+        del expected_app[key]
     assert hello['apps'][2] == expected_app
     assert hello['static'] == [
         {'order': '00016 /api/static/long', 'url': '/api/static/long', 'dir': '/var/www/long'},
@@ -775,14 +1039,23 @@ def test_sites(source):
         'port': 80,
         'aliases': ['www.hello.example.com'],
         'tls': {'port': 443, 'redirect_http': True, 'chain': None, 'cert': '/c.pem', 'key': '/k.pem'},
+        'default_site': False,
         'log_prefix': '/var/log/apache2/modwsgi-hello.example.com-80',
         'file': 'modwsgi-hello.example.com-80.conf',
     }
+    assert list(hello) == ['key', 'define', 'server_name', 'port', 'aliases', 'tls', 'default_site', 'apps', 'static',
+                           'log_prefix', 'file']
     assert sites[0]['define'] == 'MODWSGI_STAGED_ANOTHER_EXAMPLE_COM_8080'
     assert sites[0]['tls'] is None and sites[0]['static'] == []
     assert result['listen_ports'] == [8080]
+    assert result['listen_files'] == [{'port': 8080, 'file': 'modwsgi-listen-8080.conf', 'define': 'MODWSGI_STAGED_LISTEN_8080'}]
     assert result['wanted_files'] == ['modwsgi-Another.example.com-8080.conf', 'modwsgi-hello.example.com-80.conf',
-                                      'modwsgi-listen.conf']
+                                      'modwsgi-listen-8080.conf']
+    assert result['owners'] == {
+        'modwsgi-Another.example.com-8080.conf': ['other'],
+        'modwsgi-hello.example.com-80.conf': ['root', 'api', 'v1'],
+        'modwsgi-listen-8080.conf': ['other'],
+    }
 
 
 def test_sites_mounts_of_one_length_go_in_reverse_order(source):
@@ -811,7 +1084,47 @@ def test_no_listen_file_when_no_extra_port(source):
     result = app_model.sites(merge([app(source)]), {'hello': 'x'}, '/logs', [80, 443])
     assert result['listen_ports'] == []
     assert result['wanted_files'] == ['modwsgi-hello.example.com-80.conf']
-    assert app_model.sites([], {}, '/logs', [80]) == {'sites': [], 'listen_ports': [], 'wanted_files': []}
+    assert result['listen_files'] == []
+    assert result['owners'] == {'modwsgi-hello.example.com-80.conf': ['hello']}
+    assert app_model.sites([], {}, '/logs', [80]) == {'sites': [], 'listen_ports': [], 'listen_files': [], 'wanted_files': [],
+                                                      'owners': {}}
+
+
+def test_sites_default_site_file_name_comes_first(source):
+    merged = merge([app(source, name='a', mount='/a'), app(source, name='b', default_site=True),
+                    app(source, name='c', server_name='other.example.com')])
+    result = app_model.sites(merged, {'a': 'A', 'b': 'B', 'c': 'C'}, '/logs', [80])
+    hello, other = result['sites'][0], result['sites'][1]
+    # One app that sets it makes the whole site the default one.
+    assert (hello['key'], hello['default_site'], hello['file']) == (
+        'hello.example.com-80', True, '00-modwsgi-hello.example.com-80.conf')
+    assert (other['key'], other['default_site'], other['file']) == (
+        'other.example.com-80', False, 'modwsgi-other.example.com-80.conf')
+    # The define and the logs keep the site's key.
+    assert hello['define'] == 'MODWSGI_STAGED_HELLO_EXAMPLE_COM_80'
+    assert hello['log_prefix'] == '/logs/modwsgi-hello.example.com-80'
+    assert result['wanted_files'] == ['00-modwsgi-hello.example.com-80.conf', 'modwsgi-other.example.com-80.conf']
+    assert result['owners'] == {'00-modwsgi-hello.example.com-80.conf': ['a', 'b'], 'modwsgi-other.example.com-80.conf': ['c']}
+    # Apache reads the site files in name order: before the distribution's default site and the other sites.
+    assert sorted(['000-default.conf', 'default.conf', 'modwsgi-a.example.com-80.conf', hello['file']])[0] == hello['file']
+
+
+def test_sites_one_listen_file_per_extra_port_with_its_apps(source):
+    tls = {'cert': '/c.pem', 'key': '/k.pem'}
+    merged = merge([app(source, tls=tls), app(source, name='b', port=8080, tls=dict(tls, port=8443)),
+                    app(source, name='c', port=8080, server_name='c.example.com'), app(source, name='d', port=81),
+                    app(source, name='gone', port=82, state='absent')])
+    result = app_model.sites(merged, dict.fromkeys('hello b c d'.split(), 'x'), '/logs', [80])
+    assert result['listen_ports'] == [81, 443, 8080, 8443]
+    assert result['listen_files'] == [
+        {'port': port, 'file': 'modwsgi-listen-%d.conf' % port, 'define': 'MODWSGI_STAGED_LISTEN_%d' % port}
+        for port in (81, 443, 8080, 8443)]
+    assert result['wanted_files'][-4:] == ['modwsgi-listen-81.conf', 'modwsgi-listen-443.conf', 'modwsgi-listen-8080.conf',
+                                           'modwsgi-listen-8443.conf']
+    owners = result['owners']
+    assert (owners['modwsgi-listen-81.conf'], owners['modwsgi-listen-443.conf'], owners['modwsgi-listen-8080.conf'],
+            owners['modwsgi-listen-8443.conf']) == (['d'], ['hello'], ['b', 'c'], ['b'])
+    assert sorted(owners) == sorted(result['wanted_files'])
 
 
 def test_sites_need_a_line_for_each_daemon_app(source):
@@ -844,6 +1157,27 @@ def test_release_id_is_the_sha256_of_the_json():
     text = json.dumps({'content': 'dir:abc', 'subdir': '', 'requirements': 'requirements.txt', 'python': '/usr/bin/python3',
                        'entry_point': 'hello:app', 'pre_switch': []})
     assert app_model.release_id(app_, 'dir:abc') == hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def test_release_id_of_apps_without_setup_or_shared_is_what_0_1_0_named_it(source):
+    import hashlib
+    import json
+    merged = merge([app(source, files=[{'path': 'a.ini', 'content': 'x'}], default_site=True)])[0]
+    assert (merged['setup'], merged['shared']) == ([], [])
+    old = {'content': 'dir:abc', 'subdir': '', 'requirements': 'requirements.txt', 'python': '/usr/bin/python3',
+           'entry_point': 'hello:app', 'pre_switch': []}
+    rid = hashlib.sha256(json.dumps(old).encode()).hexdigest()[:12]
+    assert app_model.release_id(merged, 'dir:abc') == rid
+    # Keys missing (an app merged before 0.2.0) or empty: the same id; files and default_site never count.
+    unmerged = dict((key, value) for key, value in merged.items() if key not in ('setup', 'shared'))
+    assert app_model.release_id(unmerged, 'dir:abc') == rid
+    assert app_model.release_id(dict(merged, setup=None, shared=None, files=[], default_site=False), 'dir:abc') == rid
+    # setup and shared, when set, join the digest after the others.
+    for extra in ({'setup': ['flask db upgrade']}, {'shared': ['instance']},
+                  {'setup': ['flask db upgrade'], 'shared': ['instance']}):
+        assert app_model.release_id(dict(merged, **extra), 'dir:abc') == (
+            hashlib.sha256(json.dumps(dict(old, **extra)).encode()).hexdigest()[:12])
+    assert app_model.release_id(dict(merged, setup=['a']), 'dir:abc') != app_model.release_id(dict(merged, setup=['b']), 'dir:abc')
 
 
 def test_venv_fingerprint(source):
@@ -1146,7 +1480,11 @@ def _dirs(root, root_group, user, group):
     wanted = [('', '0755'), ('/hello', '0755'), ('/hello/releases', '0755'), ('/hello/venvs', '0755'),
               ('/hello/wsgi', '0755'), ('/hello/cache', '0700')]
     return ([{'path': root + path, 'owner': 'root', 'group': root_group, 'mode': mode} for path, mode in wanted]
-            + [{'path': root + '/hello/data', 'owner': user, 'group': group, 'mode': '0750'}])
+            + [{'path': root + '/hello/data', 'owner': user, 'group': group, 'mode': '0750'},
+               # The files key's directory: the app's group reads it, root writes it.
+               {'path': root + '/hello/config', 'owner': 'root', 'group': group, 'mode': '0750'},
+               # The setup records: root's alone, so that the app cannot mark a command as run.
+               {'path': root + '/hello/data/.modwsgi-setup', 'owner': 'root', 'group': root_group, 'mode': '0755'}])
 
 
 @pytest.mark.parametrize('merged, root_group, expected', [
@@ -1182,19 +1520,24 @@ def test_directories_to_fix_lists_the_missing_and_the_different_ones_parents_fir
     paths['/srv/modwsgi/hello/cache'] = directory(group='wheel', mode='0700')
     paths['/srv/modwsgi/hello/data'] = directory(owner='root', group='wsgi-hello', mode='0750')
     wanted = app_model.directories(merged, 'root')
+    assert app_model.directories_to_fix(merged, 'root', paths) == wanted[1:7]
+    paths['/srv/modwsgi/hello/config'] = directory(group='root', mode='0750')
+    del paths['/srv/modwsgi/hello/data/.modwsgi-setup']
     assert app_model.directories_to_fix(merged, 'root', paths) == wanted[1:]
     paths['/srv/modwsgi/hello'] = directory()
     paths['/srv/modwsgi/hello/wsgi'] = dict(directory(mode='0755', kind='file'), checksum='0' * 40)
     paths['/srv/modwsgi/hello/data'] = directory(owner='wsgi-hello', group='wsgi-hello', mode='0700')
     assert [item['path'] for item in app_model.directories_to_fix(merged, 'root', paths)] == [
         '/srv/modwsgi/hello/releases', '/srv/modwsgi/hello/venvs', '/srv/modwsgi/hello/wsgi', '/srv/modwsgi/hello/cache',
-        '/srv/modwsgi/hello/data']
+        '/srv/modwsgi/hello/data', '/srv/modwsgi/hello/config', '/srv/modwsgi/hello/data/.modwsgi-setup']
 
 
 def test_directories_to_fix_with_another_root_group():
     merged = hello()
-    # Everything but the data directory belongs to root's group, not wheel.
-    assert app_model.directories_to_fix(merged, 'wheel', good_paths(merged)) == app_model.directories(merged, 'wheel')[:6]
+    # Everything but the data and config directories belongs to root's group, not wheel.
+    wanted = app_model.directories(merged, 'wheel')
+    assert app_model.directories_to_fix(merged, 'wheel', good_paths(merged)) == wanted[:6] + wanted[8:]
+    assert [item['path'] for item in wanted[6:8]] == ['/srv/modwsgi/hello/data', '/srv/modwsgi/hello/config']
 
 
 @pytest.mark.parametrize('paths', [None, {}], ids=['null', 'empty'])
@@ -1249,47 +1592,66 @@ MARKERS = {'release_marker': '.modwsgi-release', 'venv_marker_prefix': '.modwsgi
 
 def app_paths(name):
     base = '/srv/modwsgi/' + name
-    return [base, base + '/releases', base + '/venvs', base + '/wsgi', base + '/cache', base + '/data',
-            base + '/wsgi/' + name + '.wsgi', base + '/env.json', base + '/secret_env.json']
+    return [base, base + '/releases', base + '/venvs', base + '/wsgi', base + '/cache', base + '/data', base + '/config',
+            base + '/data/.modwsgi-setup', base + '/wsgi/' + name + '.wsgi', base + '/env.json', base + '/secret_env.json']
+
+
+DEBIAN_GLOBS = ['/etc/apache2/sites-available/*modwsgi-*.conf', '/etc/apache2/sites-enabled/*modwsgi-*.conf']
 
 
 def test_host_query():
-    merged = merge([app(PLAYBOOK_DIR + '/app'),
+    files = [{'path': 'settings.ini', 'content': 'a=1'}, {'path': '/etc/hello.conf', 'content': 'b=2', 'secret': True}]
+    merged = merge([app(PLAYBOOK_DIR + '/app', files=files),
                     app(PLAYBOOK_DIR + '/app', name='api', mount='/api', user='web', group='www'),
-                    app(PLAYBOOK_DIR + '/app', name='gone', state='absent')])
-    wanted = ['modwsgi-hello.example.com-80.conf', 'modwsgi-listen.conf']
-    assert app_model.host_query(merged, DEBIAN, wanted) == {
+                    app(PLAYBOOK_DIR + '/app', name='gone', state='absent', files=[{'path': 'gone.ini', 'content': 'x'}])])
+    wanted = ['modwsgi-hello.example.com-80.conf', 'modwsgi-listen-8080.conf']
+    expected = {
         'apps': [dict({'name': 'hello', 'user': 'wsgi-hello', 'group': 'wsgi-hello'}, **MARKERS),
                  dict({'name': 'api', 'user': 'web', 'group': 'www'}, **MARKERS),
                  dict({'name': 'gone', 'user': 'wsgi-gone', 'group': 'wsgi-gone'}, **MARKERS)],
-        # The root once; nothing of the absent app; each wanted file in both directories.
-        'paths': ['/srv/modwsgi'] + app_paths('hello') + app_paths('api') + [
+        # The root once; nothing of the absent app; each files entry; each wanted file in both directories.
+        'paths': (['/srv/modwsgi'] + app_paths('hello') + ['/srv/modwsgi/hello/config/settings.ini', '/etc/hello.conf']
+                  + app_paths('api')) + [
             '/etc/apache2/sites-available/modwsgi-hello.example.com-80.conf',
             '/etc/apache2/sites-enabled/modwsgi-hello.example.com-80.conf',
-            '/etc/apache2/sites-available/modwsgi-listen.conf',
-            '/etc/apache2/sites-enabled/modwsgi-listen.conf',
+            '/etc/apache2/sites-available/modwsgi-listen-8080.conf',
+            '/etc/apache2/sites-enabled/modwsgi-listen-8080.conf',
         ],
-        'globs': ['/etc/apache2/sites-available/modwsgi-*.conf', '/etc/apache2/sites-enabled/modwsgi-*.conf'],
+        # The setup records of each present app, then the configuration files of every run (default sites too).
+        'globs': ['/srv/modwsgi/hello/data/.modwsgi-setup/*', '/srv/modwsgi/api/data/.modwsgi-setup/*'] + DEBIAN_GLOBS,
+        # The list of the files each present app's files key wrote.
+        'contents': ['/srv/modwsgi/hello/files.json', '/srv/modwsgi/api/files.json'],
     }
+    assert app_model.host_query(merged, DEBIAN, wanted) == expected
+    assert app_model.host_query(merged, DEBIAN, wanted, None) == expected
+    # With the root: every app's markers and releases directory, this run's or another's.
+    assert app_model.host_query(merged, DEBIAN, wanted, '/srv/modwsgi') == dict(
+        expected, globs=expected['globs'] + ['/srv/modwsgi/*/.modwsgi-conf-*', '/srv/modwsgi/*/releases'])
 
 
 def test_host_query_without_an_enabled_directory():
     assert app_model.host_query([hello()], REDHAT, ['modwsgi-hello.example.com-80.conf']) == {
         'apps': [dict({'name': 'hello', 'user': 'wsgi-hello', 'group': 'wsgi-hello'}, **MARKERS)],
         'paths': ['/srv/modwsgi'] + app_paths('hello') + ['/etc/httpd/conf.d/modwsgi-hello.example.com-80.conf'],
-        'globs': ['/etc/httpd/conf.d/modwsgi-*.conf'],
+        'globs': ['/srv/modwsgi/hello/data/.modwsgi-setup/*', '/etc/httpd/conf.d/*modwsgi-*.conf'],
+        'contents': ['/srv/modwsgi/hello/files.json'],
     }
 
 
 def test_host_query_of_absent_apps_only_or_none():
-    # The globs stay: they find the virtual hosts of apps that are gone.
+    # The globs of the configuration directories stay: they find the virtual hosts of apps that are gone.
     gone = merge([app(PLAYBOOK_DIR + '/app', state='absent')])
     assert app_model.host_query(gone, DEBIAN, []) == {
         'apps': [dict({'name': 'hello', 'user': 'wsgi-hello', 'group': 'wsgi-hello'}, **MARKERS)],
         'paths': [],
-        'globs': ['/etc/apache2/sites-available/modwsgi-*.conf', '/etc/apache2/sites-enabled/modwsgi-*.conf'],
+        'globs': DEBIAN_GLOBS,
+        'contents': [],
     }
-    assert app_model.host_query([], REDHAT, []) == {'apps': [], 'paths': [], 'globs': ['/etc/httpd/conf.d/modwsgi-*.conf']}
+    assert app_model.host_query([], REDHAT, []) == {'apps': [], 'paths': [], 'globs': ['/etc/httpd/conf.d/*modwsgi-*.conf'],
+                                                    'contents': []}
+    assert app_model.host_query([], REDHAT, [], '/opt/apps') == {
+        'apps': [], 'paths': [], 'contents': [],
+        'globs': ['/etc/httpd/conf.d/*modwsgi-*.conf', '/opt/apps/*/.modwsgi-conf-*', '/opt/apps/*/releases']}
 
 
 def test_host_query_reads_each_path_once():
@@ -1320,10 +1682,36 @@ def test_rejected_config_names_each_refused_file_and_what_apache_said():
         "host name.")
 
 
+def test_rejected_config_of_a_listen_file_names_it_through_its_loop_var():
+    result = {
+        'failed': True,
+        'msg': 'One or more items failed',
+        'results': [
+            {'listen': {'port': 8080, 'file': 'modwsgi-listen-8080.conf'}, 'changed': False},
+            {'listen': {'port': 8443, 'file': 'modwsgi-listen-8443.conf'}, 'failed': True, 'msg': 'failed to validate',
+             'stderr': 'AH00072: make_sock: could not bind to address [::]:8443\n'},
+        ],
+    }
+    assert app_model.rejected_config_message(result) == (
+        "modwsgi-listen-8443.conf failed Apache's configuration check and was not written; the live configuration and the "
+        "serving releases are unchanged. Apache said: AH00072: make_sock: could not bind to address [::]:8443 -- check the "
+        "extra_directives, tls and static settings of the apps on that host name.")
+
+
+def test_rejected_config_prefers_the_site_then_the_listen_file_then_a_word():
+    result = {'failed': True, 'results': [
+        {'site': {'file': 'modwsgi-a.test-80.conf'}, 'listen': {'file': 'modwsgi-listen-81.conf'}, 'failed': True},
+        {'site': None, 'listen': {'file': 'modwsgi-listen-81.conf'}, 'failed': True},
+        {'listen': {}, 'failed': True},
+        {'listen': None, 'failed': True}]}
+    assert app_model.rejected_config_message(result).startswith(
+        "modwsgi-a.test-80.conf, modwsgi-listen-81.conf, A Listen file, A Listen file failed Apache's configuration check")
+
+
 def test_rejected_config_of_the_listen_file_falls_back_to_msg():
     result = {'failed': True, 'msg': 'failed to validate:  rc 1'}
     assert app_model.rejected_config_message(result).startswith(
-        "modwsgi-listen.conf failed Apache's configuration check and was not written;")
+        "A Listen file failed Apache's configuration check and was not written;")
     assert "Apache said: failed to validate: rc 1 --" in app_model.rejected_config_message(result)
 
 
@@ -1348,13 +1736,313 @@ def test_rejected_config_of_the_listen_file_prefers_what_apache_wrote():
     result = {'failed': True, 'msg': 'failed to validate', 'exit_status': 1, 'stdout': '',
               'stderr': "AH00526: Syntax error on line 1 of /tmp/x:\n\tListen requires 1 to 2 arguments\n"}
     assert app_model.rejected_config_message(result) == (
-        "modwsgi-listen.conf failed Apache's configuration check and was not written; the live configuration and the "
+        "A Listen file failed Apache's configuration check and was not written; the live configuration and the "
         "serving releases are unchanged. Apache said: AH00526: Syntax error on line 1 of /tmp/x: Listen requires 1 to 2 "
         "arguments -- check the extra_directives, tls and static settings of the apps on that host name.")
 
 
 def test_rejected_config_without_a_word_from_apache():
     assert app_model.rejected_config_message({'failed': True}) == (
-        "modwsgi-listen.conf failed Apache's configuration check and was not written; the live configuration and the "
+        "A Listen file failed Apache's configuration check and was not written; the live configuration and the "
         "serving releases are unchanged. Apache said:  -- check the extra_directives, tls and static settings of the "
         "apps on that host name.")
+
+
+# ---------------------------------------------------------------------------
+# Apps of other runs, and the configuration files no app needs any more (config_plan)
+# ---------------------------------------------------------------------------
+
+AVAILABLE = '/etc/apache2/sites-available/'
+ENABLED = '/etc/apache2/sites-enabled/'
+MARKERS_GLOB = ROOT + '/*/.modwsgi-conf-*'
+RELEASES_GLOB = ROOT + '/*/releases'
+
+
+def deployed(*apps):
+    """Merged apps on hello.example.com:80 (each its own mount), from (name, changes) or names."""
+    entries = []
+    for index, item in enumerate(apps):
+        name, changes = item if isinstance(item, tuple) else (item, {})
+        keys = dict({'name': name, 'mount': '/' if index == 0 else '/' + name}, **changes)
+        entries.append(app(PLAYBOOK_DIR + '/app', **keys))
+    return merge(entries)
+
+
+def site_model(merged, default_listen=(80, 443)):
+    present = [item for item in merged if item['state'] == 'present']
+    return app_model.sites(present, dict((item['name'], 'x') for item in present), '/logs', list(default_listen))
+
+
+def globbed(releases=(), markers=None, available=(), enabled=(), server=None):
+    """host_state's globs: the apps with a releases directory, their markers {app: [files]} and the files found."""
+    server = server or DEBIAN
+    marker_paths = [ROOT + '/' + name + '/.modwsgi-conf-' + file for name, files in (markers or {}).items() for file in files]
+    out = {RELEASES_GLOB: [ROOT + '/' + name + '/releases' for name in sorted(releases)],
+           MARKERS_GLOB: sorted(marker_paths),
+           server['vhost_dir'] + '/*modwsgi-*.conf': sorted(server['vhost_dir'] + '/' + name for name in available)}
+    if server['vhost_enabled_dir']:
+        enabled_dir = server['vhost_enabled_dir']
+        out[enabled_dir + '/*modwsgi-*.conf'] = sorted(enabled_dir + '/' + name for name in enabled)
+    return out
+
+
+def plan(merged, globs, purge=False, server=None, model=None):
+    return app_model.config_plan(merged, site_model(merged) if model is None else model, server or DEBIAN, ROOT, globs, purge)
+
+
+def marker(name, file):
+    return ROOT + '/' + name + '/.modwsgi-conf-' + file
+
+
+HELLO_SITE = 'modwsgi-hello.example.com-80.conf'
+BLOG_SITE = 'modwsgi-blog.example.com-80.conf'
+
+
+def test_deployed_apps_and_config_owners_from_the_globs():
+    globs = globbed(['hello', 'blog'], {'hello': [HELLO_SITE, 'modwsgi-listen-81.conf'], 'blog': [HELLO_SITE]})
+    assert app_model.deployed_apps(ROOT, globs) == ['blog', 'hello']
+    assert app_model.config_owners(ROOT, globs) == {HELLO_SITE: ['blog', 'hello'], 'modwsgi-listen-81.conf': ['hello']}
+    for nothing in (None, {}, {RELEASES_GLOB: None, MARKERS_GLOB: None}):
+        assert app_model.deployed_apps(ROOT, nothing) == []
+        assert app_model.config_owners(ROOT, nothing) == {}
+    # Another root's globs are not this one's.
+    assert app_model.deployed_apps('/opt/apps', globs) == []
+
+
+def test_config_plan_of_a_first_run():
+    merged = deployed('hello')
+    assert plan(merged, globbed()) == {
+        'unlisted': [], 'purge': [], 'remove': [], 'conflicts': [], 'write_markers': [marker('hello', HELLO_SITE)],
+        'remove_markers': [], 'unowned': []}
+    assert plan(merged, {}) == plan(merged, None) == plan(merged, globbed())
+
+
+def test_config_plan_leaves_other_runs_apps_and_their_files_alone():
+    merged = deployed('hello')
+    globs = globbed(['hello', 'blog', 'shop'], {'hello': [HELLO_SITE], 'blog': [BLOG_SITE, 'modwsgi-listen-8080.conf'],
+                                                'shop': ['modwsgi-listen-8080.conf']},
+                    available=[HELLO_SITE, BLOG_SITE, 'modwsgi-listen-8080.conf'], enabled=[HELLO_SITE, BLOG_SITE])
+    assert plan(merged, globs) == {
+        'unlisted': ['blog', 'shop'], 'purge': [], 'remove': [], 'conflicts': [], 'write_markers': [], 'remove_markers': [],
+        'unowned': []}
+
+
+def test_config_plan_removes_a_file_once_every_owner_is_listed_or_purged():
+    old, shared = 'modwsgi-old.example.com-80.conf', 'modwsgi-shared.example.com-80.conf'
+    globs = globbed(['hello', 'blog'], {'hello': [HELLO_SITE, old, shared], 'blog': [shared]},
+                    available=[HELLO_SITE, old, shared], enabled=[HELLO_SITE, old, shared])
+    merged = deployed('hello')
+    # hello no longer uses old (its own, removed in both directories) nor shared, which blog still uses.
+    result = plan(merged, globs)
+    assert result['remove'] == [AVAILABLE + old, ENABLED + old]
+    assert result['remove_markers'] == [marker('hello', old), marker('hello', shared)]
+    # blog listed (absent here), or purged: nothing keeps shared.
+    listed = plan(deployed('hello', ('blog', {'state': 'absent'})), globs)
+    assert listed['remove'] == [AVAILABLE + old, AVAILABLE + shared, ENABLED + old, ENABLED + shared]
+    assert listed['unlisted'] == [] and listed['purge'] == []
+    purged = plan(merged, globs, purge=True)
+    assert purged['remove'] == listed['remove']
+    assert purged['purge'] == purged['unlisted'] == ['blog']
+
+
+def test_config_plan_leaves_unowned_files_alone_and_reports_them():
+    # Written by hand, or by 0.1.0 (before the markers): no run knows whose they are.
+    globs = globbed(['hello'], {'hello': [HELLO_SITE]}, available=[HELLO_SITE, 'modwsgi-manual.conf', '00-modwsgi-x-80.conf'],
+                    enabled=['modwsgi-manual.conf'])
+    result = plan(deployed('hello'), globs)
+    assert result['remove'] == []
+    assert result['unowned'] == [AVAILABLE + '00-modwsgi-x-80.conf', AVAILABLE + 'modwsgi-manual.conf',
+                                 ENABLED + 'modwsgi-manual.conf']
+    # A file this run wants is neither, marked or not.
+    assert plan(deployed('hello'), globbed(['hello'], available=[HELLO_SITE]))['unowned'] == []
+    assert plan(deployed('hello'), globbed(['hello'], available=[HELLO_SITE]), purge=True)['remove'] == []
+
+
+@pytest.mark.parametrize('port, removed', [(8080, True), (80, False)], ids=['per-port-file-wanted', 'no-extra-port'])
+def test_config_plan_removes_the_legacy_listen_file_only_for_the_per_port_files(port, removed):
+    merged = deployed(('hello', {'port': port}))
+    model = site_model(merged)
+    assert bool(model['listen_files']) is removed
+    globs = globbed(['hello'], available=['modwsgi-listen.conf'], enabled=['modwsgi-listen.conf'])
+    result = plan(merged, globs)
+    assert result['remove'] == ([AVAILABLE + 'modwsgi-listen.conf', ENABLED + 'modwsgi-listen.conf'] if removed else [])
+    # Left alone otherwise, and not reported: apps of other runs may still need its ports.
+    assert result['unowned'] == []
+    # Only a wanted per-port file counts.
+    assert plan(merged, globs, model=dict(model, wanted_files=model['wanted_files'][:1]))['remove'] == []
+
+
+def test_config_plan_conflict_when_rewriting_a_site_file_that_serves_an_unlisted_app():
+    globs = globbed(['hello', 'blog', 'shop'], {'hello': [HELLO_SITE], 'blog': [HELLO_SITE], 'shop': [HELLO_SITE]},
+                    available=[HELLO_SITE])
+    merged = deployed('hello', 'api')
+    assert plan(merged, globs)['conflicts'] == [
+        'modwsgi_apps: api, hello would replace modwsgi-hello.example.com-80.conf, which also serves blog, shop, deployed by '
+        'another run and not listed here. List them in this run too (with the same keys), or give these apps their own '
+        'server_name or port.']
+    assert plan(merged, globbed(['hello', 'blog'], {'blog': [HELLO_SITE]}))['conflicts'] == [
+        'modwsgi_apps: api, hello would replace modwsgi-hello.example.com-80.conf, which also serves blog, deployed by '
+        'another run and not listed here. List it in this run too (with the same keys), or give these apps their own '
+        'server_name or port.']
+    # Listed (present or absent) or purged: no conflict.
+    assert plan(deployed('hello', 'blog', 'shop'), globs)['conflicts'] == []
+    assert plan(deployed('hello', ('blog', {'state': 'absent'}), ('shop', {'state': 'absent'})), globs)['conflicts'] == []
+    assert plan(merged, globs, purge=True)['conflicts'] == []
+    # Another site file of blog is no conflict.
+    assert plan(merged, globbed(['blog'], {'blog': [BLOG_SITE]}))['conflicts'] == []
+
+
+def test_config_plan_purge_lists_the_unlisted_apps():
+    globs = globbed(['hello', 'blog', 'shop', 'gone'], {'blog': [BLOG_SITE]}, available=[BLOG_SITE])
+    merged = deployed('hello', ('gone', {'state': 'absent'}))
+    assert plan(merged, globs)['unlisted'] == ['blog', 'shop']
+    assert plan(merged, globs)['purge'] == []
+    result = plan(merged, globs, purge=True)
+    assert (result['unlisted'], result['purge'], result['remove']) == (['blog', 'shop'], ['blog', 'shop'], [AVAILABLE + BLOG_SITE])
+
+
+def test_config_plan_markers_to_write_and_to_remove():
+    merged = deployed('hello', ('api', {'port': 8080}), ('gone', {'state': 'absent'}))
+    api_site, listen = 'modwsgi-hello.example.com-8080.conf', 'modwsgi-listen-8080.conf'
+    globs = globbed(['hello', 'api', 'gone', 'blog'],
+                    {'hello': [HELLO_SITE, 'modwsgi-stale.conf'], 'api': [listen, HELLO_SITE],
+                     'gone': [HELLO_SITE], 'blog': ['modwsgi-stale.conf']})
+    result = plan(merged, globs)
+    # Each app of each file it uses, once; those already there are kept.
+    assert result['write_markers'] == [marker('api', api_site)]
+    # Only the present apps' stale markers: an absent app's go with its directory, another run's are its own.
+    assert result['remove_markers'] == [marker('api', HELLO_SITE), marker('hello', 'modwsgi-stale.conf')]
+
+
+def test_config_plan_absent_apps_without_markers_still_lose_their_site_file():
+    # gone was deployed by 0.1.0 (no markers), its site file named after its keys, maybe as a default site.
+    gone_site = 'modwsgi-gone.example.com-80.conf'
+    globs = globbed(['hello', 'gone'], available=[gone_site, '00-' + gone_site, 'modwsgi-other.conf'], enabled=[gone_site])
+    merged = deployed('hello', ('gone', {'state': 'absent', 'server_name': 'gone.example.com'}),
+                      ('nameless', {'state': 'absent', 'server_name': DROP}))
+    result = plan(merged, globs)
+    assert result['remove'] == [AVAILABLE + '00-' + gone_site, AVAILABLE + gone_site, ENABLED + gone_site]
+    assert result['unowned'] == [AVAILABLE + 'modwsgi-other.conf']
+    assert 'server_name' not in merged[2]
+    # Unless an app of another run uses it too.
+    shared = plan(merged, dict(globs, **{MARKERS_GLOB: [marker('blog', gone_site)], RELEASES_GLOB: [ROOT + '/blog/releases']}))
+    assert shared['remove'] == [AVAILABLE + '00-' + gone_site]
+
+
+def test_config_plan_without_an_enabled_directory():
+    globs = globbed(['hello'], {'hello': ['modwsgi-old.conf']}, available=['modwsgi-old.conf', HELLO_SITE], server=REDHAT)
+    assert plan(deployed('hello'), globs, server=REDHAT)['remove'] == ['/etc/httpd/conf.d/modwsgi-old.conf']
+
+
+# ---------------------------------------------------------------------------
+# The app's directories in its environment, files and commands (runtime, expand)
+# ---------------------------------------------------------------------------
+
+DIRECTORIES = {
+    'MODWSGI_APP': 'hello',
+    'MODWSGI_APP_ROOT': '/srv/modwsgi/hello',
+    'MODWSGI_APP_DATA': '/srv/modwsgi/hello/data',
+    'MODWSGI_APP_CONFIG': '/srv/modwsgi/hello/config',
+    'MODWSGI_APP_RELEASE': '/srv/modwsgi/hello/current/src',
+}
+
+
+def test_directory_values_of_the_serving_release_or_the_one_given():
+    assert app_model.DIRECTORY_NAMES == tuple(DIRECTORIES)
+    assert app_model.directory_values(hello()) == DIRECTORIES
+    assert app_model.directory_values(hello(), None) == DIRECTORIES
+    assert app_model.directory_values(hello(), '/srv/modwsgi/hello/releases/abc/src') == dict(
+        DIRECTORIES, MODWSGI_APP_RELEASE='/srv/modwsgi/hello/releases/abc/src')
+    pypi = merge([app(PLAYBOOK_DIR, source={'type': 'pypi', 'spec': 'x'})])[0]
+    assert app_model.directory_values(pypi)['MODWSGI_APP_RELEASE'] == '/srv/modwsgi/hello/current'
+
+
+@pytest.mark.parametrize('value, expected', [
+    ('${MODWSGI_APP}', 'hello'),
+    ('${MODWSGI_APP_ROOT}/x ${MODWSGI_APP_DATA}/y ${MODWSGI_APP_CONFIG}/z ${MODWSGI_APP_RELEASE}',
+     '/srv/modwsgi/hello/x /srv/modwsgi/hello/data/y /srv/modwsgi/hello/config/z /srv/modwsgi/hello/current/src'),
+    ('${MODWSGI_APP_DATA}${MODWSGI_APP_DATA}', '/srv/modwsgi/hello/data/srv/modwsgi/hello/data'),
+    ('$MODWSGI_APP_DATA', '$MODWSGI_APP_DATA'),
+    ('${MODWSGI_APP_OTHER} ${MODWSGI_APPS}', '${MODWSGI_APP_OTHER} ${MODWSGI_APPS}'),
+    ('${modwsgi_app_data} ${ MODWSGI_APP_DATA }', '${modwsgi_app_data} ${ MODWSGI_APP_DATA }'),
+    ('${HOME} $PATH $$ ${X:-y} \\${MODWSGI_APP}', '${HOME} $PATH $$ ${X:-y} \\hello'),
+    ('{{ x }} %(here)s', '{{ x }} %(here)s'),
+    ('', ''),
+], ids=['name', 'the-five', 'twice', 'no-braces', 'other-names', 'case-and-spaces', 'other-dollars', 'other-syntax', 'empty'])
+def test_expand_only_the_five_names(value, expected):
+    assert app_model.expand(value, DIRECTORIES) == expected
+
+
+def test_expand_inside_lists_and_dicts_and_nothing_else():
+    value = {'${MODWSGI_APP}': ['${MODWSGI_APP_DATA}', 5, None, True, {'k': '${MODWSGI_APP}'}], 'n': 1.5}
+    assert app_model.expand(value, DIRECTORIES) == {'${MODWSGI_APP}': ['/srv/modwsgi/hello/data', 5, None, True, {'k': 'hello'}],
+                                                    'n': 1.5}
+    assert value['${MODWSGI_APP}'][0] == '${MODWSGI_APP_DATA}'
+    for other in (5, None, False, 2.5):
+        assert app_model.expand(other, DIRECTORIES) is other
+    # A name missing from the values is left as written.
+    assert app_model.expand('${MODWSGI_APP_DATA}', {}) == '${MODWSGI_APP_DATA}'
+
+
+def test_runtime_env_is_the_apps_expanded_plus_the_directories():
+    merged = merge([app(PLAYBOOK_DIR, env={'DB': 'sqlite:///${MODWSGI_APP_DATA}/db.sqlite', 'HOME_DIR': '${HOME}',
+                                           'MODWSGI_APP_DATA': '/elsewhere', 'PORT': 8000},
+                        secret_env={'TOKEN': 's3cret', 'DB': '${MODWSGI_APP_DATA}/secret'})])[0]
+    result = app_model.runtime(merged)
+    assert result['directories'] == DIRECTORIES
+    # The directories win over env entries of the same name; no secret_env name or value is in the result.
+    assert result['env'] == dict(DIRECTORIES, DB='sqlite:////srv/modwsgi/hello/data/db.sqlite', HOME_DIR='${HOME}', PORT=8000)
+    assert 's3cret' not in repr(result) and 'TOKEN' not in repr(result) and '/secret' not in repr(result)
+    assert merged['env']['DB'] == 'sqlite:///${MODWSGI_APP_DATA}/db.sqlite'
+    assert app_model.runtime(dict(merged, env=None))['env'] == DIRECTORIES
+
+
+def test_runtime_release_defaults_to_the_serving_one():
+    merged = merge([app(PLAYBOOK_DIR, env={'SRC': '${MODWSGI_APP_RELEASE}'}, pre_switch=['cd ${MODWSGI_APP_RELEASE}'],
+                        setup=['ls ${MODWSGI_APP_RELEASE}'])])[0]
+    serving = app_model.runtime(merged)
+    assert serving['env']['SRC'] == serving['env']['MODWSGI_APP_RELEASE'] == '/srv/modwsgi/hello/current/src'
+    assert serving['pre_switch'] == ['cd /srv/modwsgi/hello/current/src']
+    building = app_model.runtime(merged, '/srv/modwsgi/hello/releases/abc/src')
+    assert building['env']['SRC'] == building['env']['MODWSGI_APP_RELEASE'] == '/srv/modwsgi/hello/releases/abc/src'
+    assert building['pre_switch'] == ['cd /srv/modwsgi/hello/releases/abc/src']
+    assert building['setup'][0]['command'] == 'ls /srv/modwsgi/hello/releases/abc/src'
+    assert app_model.runtime(merged, '')['directories'] == DIRECTORIES
+
+
+def test_runtime_setup_ids_come_from_the_text_as_written():
+    import hashlib
+    written = ['flask db upgrade', 'cp -n ${MODWSGI_APP_RELEASE}/seed.db ${MODWSGI_APP_DATA}/db.sqlite', 'flask db upgrade ']
+    merged = merge([app(PLAYBOOK_DIR, setup=written)])[0]
+    result = app_model.runtime(merged)
+    assert result['setup'] == [
+        {'id': hashlib.sha1(command.encode('utf-8')).hexdigest(), 'command': expanded, 'written': command}
+        for command, expanded in zip(written, ['flask db upgrade',
+                                               'cp -n /srv/modwsgi/hello/current/src/seed.db /srv/modwsgi/hello/data/db.sqlite',
+                                               'flask db upgrade '])]
+    assert [item['id'] for item in result['setup']] == [app_model.setup_id(command) for command in written]
+    # The ids do not follow the release nor the app's directories: a command runs once per app.
+    assert [item['id'] for item in app_model.runtime(merged, '/other/src')['setup']] == [item['id'] for item in result['setup']]
+    moved = app_model.merge_apps([app(PLAYBOOK_DIR, setup=written)], {}, '/opt/apps', SERVER, 2, PLAYBOOK_DIR)[0]
+    assert [item['id'] for item in app_model.runtime(moved)['setup']] == [item['id'] for item in result['setup']]
+    assert app_model.setup_id('caf\u00e9') == hashlib.sha1('caf\u00e9'.encode('utf-8')).hexdigest()
+
+
+def test_runtime_setup_pending_are_those_without_a_record():
+    merged = merge([app(PLAYBOOK_DIR, setup=['one', 'two', 'three'])])[0]
+    one, two, three = app_model.runtime(merged)['setup']
+    records = merged['_setup_records'] + '/'
+    assert app_model.runtime(merged)['setup_pending'] == [one, two, three]
+    assert app_model.runtime(merged, None, None)['setup_pending'] == [one, two, three]
+    assert app_model.runtime(merged, None, [records + two['id']])['setup_pending'] == [one, three]
+    assert app_model.runtime(merged, None, [records + one['id'], records + three['id'], records + 'f' * 40,
+                                            records + two['id'][:-1]])['setup_pending'] == [two]
+    # Any directory: the records are matched by name.
+    assert app_model.runtime(merged, None, [one['id'], '/x/' + two['id'], records + three['id']])['setup_pending'] == []
+    assert app_model.runtime(dict(merged, setup=[]))['setup'] == []
+
+
+def test_runtime_pre_switch():
+    merged = merge([app(PLAYBOOK_DIR, pre_switch=['python manage.py migrate', 'echo ${MODWSGI_APP} $HOME'])])[0]
+    assert app_model.runtime(merged)['pre_switch'] == ['python manage.py migrate', 'echo hello $HOME']
+    assert app_model.runtime(dict(merged, pre_switch=None))['pre_switch'] == []
