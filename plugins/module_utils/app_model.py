@@ -1139,7 +1139,8 @@ def config_plan(merged, site_model, server, root, globbed, purge=False):
 
     ``site_model`` is app_sites' result, ``globbed`` host_state's ``globs``. An app other runs
     deployed (found under root, not in modwsgi_apps) is left alone unless ``purge``; so is every
-    configuration file it uses, and every file no marker names (written before 0.2.0 or by hand).
+    configuration file it uses, and every file no marker names (written before 0.2.0 or by hand), except
+    the site file a listed app's server_name and port name, which counts as that app's.
     Returns {'unlisted', 'purge', 'remove', 'conflicts', 'write_markers', 'remove_markers', 'unowned'}.
     """
     listed = set(_text(app.get('name')) for app in merged)
@@ -1147,9 +1148,9 @@ def config_plan(merged, site_model, server, root, globbed, purge=False):
     unlisted = [name for name in deployed_apps(root, globbed) if name not in listed]
     purged = set(unlisted) if purge else set()
     owners = config_owners(root, globbed)
-    # Apps marked absent that were deployed before markers existed: the file their keys name.
+    # Files written before markers existed (0.1.0): a listed app owns the site file its keys name.
     for app in merged:
-        if app.get('state') == 'absent' and app.get('server_name'):
+        if app.get('server_name'):
             for prefix in ('', DEFAULT_SITE_PREFIX):
                 owners.setdefault(prefix + 'modwsgi-' + _text(app.get('_site')) + '.conf', []).append(_text(app.get('name')))
     wanted = list(site_model.get('wanted_files') or [])

@@ -1929,6 +1929,17 @@ def test_config_plan_absent_apps_without_markers_still_lose_their_site_file():
     assert shared['remove'] == [AVAILABLE + '00-' + gone_site]
 
 
+def test_config_plan_present_apps_own_the_unmarked_site_file_their_keys_name():
+    # hello was deployed by 0.1.0 (no markers) and now becomes the default site: its old file, which
+    # defines the same daemon process group, goes; a file of another name stays unowned.
+    globs = globbed(['hello'], available=[HELLO_SITE, 'modwsgi-other.conf'], enabled=[HELLO_SITE])
+    merged = deployed(('hello', {'default_site': True}))
+    result = plan(merged, globs)
+    assert result['remove'] == [AVAILABLE + HELLO_SITE, ENABLED + HELLO_SITE]
+    assert result['unowned'] == [AVAILABLE + 'modwsgi-other.conf']
+    assert result['write_markers'] == [marker('hello', '00-' + HELLO_SITE)]
+
+
 def test_config_plan_without_an_enabled_directory():
     globs = globbed(['hello'], {'hello': ['modwsgi-old.conf']}, available=['modwsgi-old.conf', HELLO_SITE], server=REDHAT)
     assert plan(deployed('hello'), globs, server=REDHAT)['remove'] == ['/etc/httpd/conf.d/modwsgi-old.conf']
