@@ -13,6 +13,15 @@ CASES = {
         {"fake_os_family": "Gentoo", "fake_distribution": "Gentoo"},
         ["Gentoo", "Supported families: Debian, RedHat, Suse, FreeBSD, pkgsrc"],
     ),
+    # The packaged mod_wsgi of these releases is built for Python 3.6 (vars/overlay/).
+    "el8-package": (
+        {"fake_os_family": "RedHat", "fake_distribution": "Rocky", "fake_major_version": "8"},
+        ["modwsgi_install_method", "Python 3.6", "pip", "modwsgi_python", "python3.11-mod_wsgi"],
+    ),
+    "leap15-package": (
+        {"fake_os_family": "Suse", "fake_distribution": "openSUSE Leap", "fake_major_version": "15"},
+        ["modwsgi_install_method", "Python 3.6", "pip", "python311"],
+    ),
     "install-method": ({"modwsgi_install_method": "conda"}, ["modwsgi_install_method", "package, pip"]),
     "mpm": ({"modwsgi_mpm": "threaded"}, ["modwsgi_mpm", "event, worker, prefork"]),
     "log-level": ({"modwsgi_log_level": "loud"}, ["modwsgi_log_level", "warn"]),
@@ -67,6 +76,14 @@ def test_bad_input_fails_before_any_change(run_playbook, case):
     for name in role_tasks:
         assert name.startswith("modwsgi.deploy.server : ") or name in ALLOWED_TASKS, name
     assert run.changed() == []
+
+
+def test_el8_with_another_mod_wsgi_passes(run_playbook):
+    """EL 8's python3.11-mod_wsgi is built for 3.11: the Python 3.6 refusal does not apply."""
+    run = run_role(run_playbook, {"fake_os_family": "RedHat", "fake_distribution": "Rocky", "fake_major_version": "8",
+                                  "modwsgi_package_name": "python3.11-mod_wsgi"}, only_always=True)
+    assert run.proc.returncode == 0, run.proc.stdout[-2000:]
+    assert "modwsgi.deploy.server : Fail when the packaged mod_wsgi is built for a Python too old to host apps" in run.ran()
 
 
 def test_preflight_passes_good_input(run_playbook):

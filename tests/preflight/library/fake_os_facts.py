@@ -9,7 +9,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 def main():
     module = AnsibleModule(
-        argument_spec={"os_family": {"type": "str", "required": True}, "distribution": {"type": "str", "required": True}},
+        argument_spec={
+            "os_family": {"type": "str", "required": True},
+            "distribution": {"type": "str", "required": True},
+            "major_version": {"type": "str", "default": "1"},
+        },
         supports_check_mode=True,
     )
     module.exit_json(
@@ -17,7 +21,8 @@ def main():
         ansible_facts={
             "os_family": module.params["os_family"],
             "distribution": module.params["distribution"],
-            "distribution_major_version": "1",
+            "distribution_major_version": module.params["major_version"],
+            "distribution_version": module.params["major_version"],
         },
     )
 
