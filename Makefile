@@ -16,7 +16,7 @@ export ANSIBLE_NOCOLOR := 1
 # Every Molecule scenario, in the order `make test` runs them.
 SCENARIOS := server server_pip app real_apps multi_app rollback zero_downtime fleet
 
-.PHONY: help venv docker images collection lint unit sanity preflight molecule test clean demo demo-clean
+.PHONY: help venv docker images collection lint unit sanity preflight selinux molecule test clean demo demo-clean
 
 help:
 	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
@@ -29,6 +29,7 @@ help:
 	@echo "make unit        pytest for the plugins"
 	@echo "make sanity      ansible-test sanity for the plugins"
 	@echo "make preflight   bad input fails before anything changes"
+	@echo "make selinux     the roles' SELinux labels against a real policy, offline (Debian's refpolicy; Fedora's rules as a fixture)"
 	@echo "make molecule    the Molecule scenarios (needs Docker; builds the test images)"
 	@echo "make scenario-X  one Molecule scenario: $(SCENARIOS)"
 	@echo "make images      build the Debian 12/13 systemd test images"
@@ -72,6 +73,13 @@ sanity: venv
 preflight: collection
 	$(BIN)/python -m pytest -q tests/preflight
 
+# SELinux cannot run here; the roles' file-context rules are checked against
+# Debian's compiled reference policy in a container (tests/selinux).
+selinux: venv docker
+	@tests/images/build.sh 13
+	tests/selinux/build-image.sh
+	$(BIN)/python -m pytest -q tests/selinux
+
 # make scenario-<name> runs one scenario (see SCENARIOS).
 scenario-%: collection images
 	tests/scripts/run-scenario.sh $*
@@ -81,7 +89,7 @@ molecule: $(addprefix scenario-,$(SCENARIOS))
 test: venv
 	@rm -f .cache/timings
 	@fail=0; \
-	for step in lint unit sanity collection preflight images $(addprefix scenario-,$(SCENARIOS)); do \
+	for step in lint unit sanity collection preflight images selinux $(addprefix scenario-,$(SCENARIOS)); do \
 	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
 	done; \
 	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \
