@@ -22,6 +22,10 @@ CASES = {
         {"fake_os_family": "Suse", "fake_distribution": "openSUSE Leap", "fake_major_version": "15"},
         ["modwsgi_install_method", "Python 3.6", "pip", "python311"],
     ),
+    "fedora44-worker": (
+        {"fake_os_family": "RedHat", "fake_distribution": "Fedora", "fake_major_version": "44", "modwsgi_mpm": "worker"},
+        ["modwsgi_mpm", "worker", "Fedora 44", "event, prefork"],
+    ),
     "install-method": ({"modwsgi_install_method": "conda"}, ["modwsgi_install_method", "package, pip"]),
     "mpm": ({"modwsgi_mpm": "threaded"}, ["modwsgi_mpm", "event, worker, prefork"]),
     "log-level": ({"modwsgi_log_level": "loud"}, ["modwsgi_log_level", "warn"]),
