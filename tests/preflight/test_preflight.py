@@ -82,6 +82,20 @@ def test_bad_input_fails_before_any_change(run_playbook, case):
     assert run.changed() == []
 
 
+def test_a_python_too_old_for_the_pip_method_fails(run_playbook, tmp_path):
+    """modwsgi_python on EL 8 or SUSE 15 left at the system Python 3.6 (stood in by a script saying 3.6)."""
+    python = tmp_path / "python3"
+    python.write_text("#!/bin/sh\necho 3.6\n")
+    python.chmod(0o755)
+    run = run_role(run_playbook, {"modwsgi_install_method": "pip", "modwsgi_python": str(python)})
+    assert run.proc.returncode != 0
+    (failed_task, result), = run.failures()
+    assert failed_task["name"].endswith("Fail when that Python is too old to host apps"), failed_task
+    for fragment in ("modwsgi_python", "Python 3.6", "3.8", "python3.11"):
+        assert fragment in result["msg"], result["msg"]
+    assert run.changed() == []
+
+
 def test_el8_with_another_mod_wsgi_passes(run_playbook):
     """EL 8's python3.11-mod_wsgi is built for 3.11: the Python 3.6 refusal does not apply."""
     run = run_role(run_playbook, {"fake_os_family": "RedHat", "fake_distribution": "Rocky", "fake_major_version": "8",
