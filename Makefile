@@ -32,7 +32,7 @@ help:
 	@echo "make selinux     the roles' SELinux labels against a real policy, offline (Debian's refpolicy; Fedora's rules as a fixture)"
 	@echo "make molecule    the Molecule scenarios (needs Docker; builds the test images)"
 	@echo "make scenario-X  one Molecule scenario: $(SCENARIOS)"
-	@echo "make images      build the Debian 12/13 systemd test images"
+	@echo "make images      build the Debian 12/13 systemd test images, and Debian 12 with CPython 3.13 built from source"
 	@echo "make collection  build the collection tarball and install it into .cache/collections"
 
 $(VENV)/.installed: requirements-dev.txt
@@ -48,6 +48,7 @@ docker:
 
 images: docker
 	tests/images/build.sh 12 13
+	tests/images/cpython/build-image.sh
 
 # Every scenario runs the collection exactly as users get it: built with
 # ansible-galaxy, installed from the tarball, used by FQCN.
