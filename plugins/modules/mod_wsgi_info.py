@@ -30,7 +30,8 @@ description:
   - The Python version is derived, in this order, from the Debian C(mod_wsgi.so-X.Y) symlink target, the
     pip build file name (C(mod_wsgi-pyXY.*.so)), the C(libpythonX.Y) dependency recorded in the ELF file, and
     finally the output of C(ldd).
-  - The module never changes anything on the target.
+  - The module never changes anything on the target. It returns its report as ordinary results and sets no facts;
+    register it, or use the C(modwsgi_info) fact that the modwsgi.deploy.server role publishes from it.
   - Fails when neither an Apache control script nor an Apache binary can be found. When Apache is present but
     mod_wsgi is not, the module succeeds with O(ignore:mod_wsgi.path) set to V(null).
 author: modwsgi.deploy contributors (!UNKNOWN)
@@ -54,14 +55,11 @@ options:
     type: path
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.facts
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
-  facts:
-    support: full
   platform:
     platforms: posix
 notes:
@@ -94,9 +92,10 @@ EXAMPLES = r"""
     apachectl: /usr/local/apache2/bin/apachectl
     apache_binary: /usr/local/apache2/bin/httpd
 
-- name: The result is also available as a fact
-  ansible.builtin.debug:
-    msg: "Apache {{ ansible_facts.modwsgi_info.apache.version }} ({{ ansible_facts.modwsgi_info.apache.mpm }} MPM)"
+- name: Keep the report for later plays
+  ansible.builtin.set_fact:
+    apache_report: "{{ wsgi.apache }}"
+    cacheable: true
 """
 
 RETURN = r"""
@@ -173,29 +172,6 @@ apxs:
   returned: always
   type: str
   sample: /usr/bin/apxs
-ansible_facts:
-  description: Facts to add to C(ansible_facts).
-  returned: always
-  type: dict
-  contains:
-    modwsgi_info:
-      description: The same data as the RV(apache), RV(mod_wsgi) and RV(apxs) return values, as a dictionary with those three keys.
-      returned: always
-      type: dict
-      sample:
-        apache:
-          binary: /usr/sbin/apache2
-          apachectl: /usr/sbin/apache2ctl
-          version: 2.4.68
-          mpm: event
-        mod_wsgi:
-          path: /usr/lib/apache2/modules/mod_wsgi.so
-          realpath: /usr/lib/apache2/modules/mod_wsgi.so-3.13
-          version: 5.0.2
-          python_version: "3.13"
-          python_version_source: debian_symlink
-          loaded: true
-        apxs: /usr/bin/apxs
 """
 
 import glob
@@ -647,9 +623,7 @@ def main():
         supports_check_mode=True,
     )
     info = gather(module)
-    result = dict(changed=False, ansible_facts={'modwsgi_info': info})
-    result.update(info)
-    module.exit_json(**result)
+    module.exit_json(changed=False, **info)
 
 
 if __name__ == '__main__':
