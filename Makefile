@@ -25,8 +25,9 @@ help:
 	@echo "make bench-throughput  mod_wsgi (role defaults) vs gunicorn, nginx and a static file; bench/results/throughput.md"
 	@echo "make bench-deploy  the roles' converge, re-runs (one app, four) and code-only release vs a plain playbook (bench/results/deploy.md)"
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
-	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint"
-	@echo "make unit        pytest for the plugins"
+	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint + galaxy-importer"
+	@echo "make galaxy-import  galaxy-importer on the built tarball, in its own venv (.cache/galaxy-importer)"
+	@echo "make unit        pytest: plugins, role READMEs against argument_specs, tarball contents, doc links"
 	@echo "make sanity      ansible-test sanity for the plugins"
 	@echo "make preflight   bad input fails before anything changes"
 	@echo "make selinux     the roles' SELinux labels against a real policy, offline (Debian's refpolicy; Fedora's rules as a fixture)"
@@ -58,6 +59,21 @@ collection: venv
 lint: venv changelog-lint
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production
+	@$(MAKE) --no-print-directory galaxy-import
+
+# galaxy-importer on the built tarball, as Galaxy runs it on an upload (tests/galaxy):
+# in its own venv, from a pinned requirements file, because it needs older packages than
+# the dev venv's.
+GALAXY_VENV := .cache/galaxy-importer
+$(GALAXY_VENV)/.installed: tests/galaxy/requirements.txt
+	rm -rf $(GALAXY_VENV)
+	python3 -m venv $(GALAXY_VENV)
+	$(GALAXY_VENV)/bin/pip install -q -r tests/galaxy/requirements.txt
+	touch $@
+
+.PHONY: galaxy-import
+galaxy-import: $(GALAXY_VENV)/.installed
+	@tests/galaxy/import.sh $(CURDIR)/$(GALAXY_VENV)/bin
 
 # The changelog fragments (changelogs/fragments/*.yml) in the form antsibull-changelog releases.
 .PHONY: changelog-lint
