@@ -73,18 +73,6 @@ def test_every_app_key_is_documented_with_an_example():
     assert sorted(documented) == sorted(app_keys)
 
 
-def test_app_defaults_accept_every_app_key_but_name():
-    app_keys = spec_options("app")["modwsgi_apps"]["options"]
-    default_keys = spec_options("app")["modwsgi_app_defaults"]["options"]
-    assert sorted(default_keys) == sorted(k for k in app_keys if k != "name")
-
-
-@pytest.mark.parametrize("entry_point", ["rollback", "preflight"])
-def test_app_entry_points_take_the_same_options(entry_point):
-    spec = yaml.safe_load((ROOT / "roles" / "app" / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
-    assert spec["argument_specs"][entry_point]["options"] == spec["argument_specs"]["main"]["options"]
-
-
 def playbook_defaults():
     """{variable: default} from every `modwsgi_x | default(...)` in the playbooks; all uses must agree."""
     found = {}
