@@ -16,7 +16,7 @@ export ANSIBLE_NOCOLOR := 1
 # Every Molecule scenario, in the order `make test` runs them.
 SCENARIOS := server server_pip app real_apps multi_app rollback zero_downtime fleet
 
-.PHONY: help venv docker images collection lint unit sanity preflight selinux molecule test clean demo demo-clean
+.PHONY: help venv docker images collection lint unit sanity preflight selinux molecule test clean demo demo-clean docs docs-lint docs-venv
 
 help:
 	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
@@ -25,8 +25,10 @@ help:
 	@echo "make bench-throughput  mod_wsgi (role defaults) vs gunicorn, nginx and a static file; bench/results/throughput.md"
 	@echo "make bench-deploy  the roles' converge, re-runs (one app, four) and code-only release vs a plain playbook (bench/results/deploy.md)"
 	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
-	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint + galaxy-importer"
+	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint + docs-lint + galaxy-importer"
 	@echo "make galaxy-import  galaxy-importer on the built tarball, in its own venv (.cache/galaxy-importer)"
+	@echo "make docs-lint   antsibull-docs lint-collection-docs --plugin-docs (docs venv in .cache/docs-venv)"
+	@echo "make docs        the collection's docs site (antsibull-docs + Sphinx) in .cache/docs/site/build/html"
 	@echo "make unit        pytest: plugins, role READMEs against argument_specs, tarball contents, doc links"
 	@echo "make sanity      ansible-test sanity for the plugins"
 	@echo "make preflight   bad input fails before anything changes"
@@ -56,7 +58,7 @@ images: docker
 collection: venv
 	tests/scripts/install-collection.sh $(COLLECTIONS)
 
-lint: venv changelog-lint
+lint: venv changelog-lint docs-lint
 	$(BIN)/yamllint -s .
 	$(BIN)/ansible-lint --profile production
 	@$(MAKE) --no-print-directory galaxy-import
@@ -74,6 +76,28 @@ $(GALAXY_VENV)/.installed: tests/galaxy/requirements.txt
 .PHONY: galaxy-import
 galaxy-import: $(GALAXY_VENV)/.installed
 	@tests/galaxy/import.sh $(CURDIR)/$(GALAXY_VENV)/bin
+
+# The docs tools (antsibull-docs, Sphinx) live in a venv of their own, from the
+# pinned docs/requirements.txt; it is made again only when that file changes.
+DOCS_VENV := .cache/docs-venv
+
+$(DOCS_VENV)/.installed: docs/requirements.txt
+	rm -rf $(DOCS_VENV)
+	python3 -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/pip install -q --upgrade pip
+	$(DOCS_VENV)/bin/pip install -q -r docs/requirements.txt
+	touch $@
+
+docs-venv: $(DOCS_VENV)/.installed
+
+# The collection's docs: config, links, extra docs (docs/docsite) and every plugin's
+# and role's documentation and markup (tests/scripts/docs.sh).
+docs-lint: venv docs-venv
+	tests/scripts/docs.sh lint
+
+# The docs site, as it would be published: fails on any warning the collection causes.
+docs: venv docs-venv
+	tests/scripts/docs.sh build
 
 # The changelog fragments (changelogs/fragments/*.yml) in the form antsibull-changelog releases.
 .PHONY: changelog-lint

@@ -97,6 +97,64 @@ def test_bad_app_fails_in_preflight(run_playbook, case):
     assert not [name for name in ran if "Create" in name or "Write" in name or "Install" in name], ran
 
 
+# Bad keys in modwsgi_app_defaults, and bad app keys through the other entry points: the app
+# keys are documented once (main's modwsgi_apps) and checked against that specification by
+# tasks/preflight/app_spec.yml wherever they can be set. (extra variables, fragments of the message)
+SPEC_CASES = {
+    "defaults-unknown-key": ({"modwsgi_app_defaults": {"procs": 2}}, ["modwsgi_app_defaults", "procs", "Supported parameters"]),
+    "defaults-name": ({"modwsgi_app_defaults": {"name": "hello"}}, ["modwsgi_app_defaults", "name"]),
+    "defaults-port-type": ({"modwsgi_app_defaults": {"port": "eighty"}}, ["modwsgi_app_defaults", "port", "int"]),
+    "defaults-state-choice": ({"modwsgi_app_defaults": {"state": "gone"}}, ["modwsgi_app_defaults", "state", "present, absent"]),
+    "defaults-source-type": (
+        {"modwsgi_app_defaults": {"source": {"type": "svn"}}},
+        ["modwsgi_app_defaults -> source", "dir, git, archive, pypi"],
+    ),
+    "defaults-tls-no-key": ({"modwsgi_app_defaults": {"tls": {"cert": "/etc/ssl/certs/a.pem"}}}, ["modwsgi_app_defaults -> tls", "key"]),
+    "defaults-health-unknown": (
+        {"modwsgi_app_defaults": {"health_check": {"url": "/health"}}},
+        ["modwsgi_app_defaults", "health_check", "url"],
+    ),
+    "defaults-not-a-dict": ({"modwsgi_app_defaults": ["port"]}, ["modwsgi_app_defaults", "dict"]),
+    "rollback-unknown-key": (
+        {"modwsgi_test_entry_point": "rollback", "modwsgi_apps": [app(procs=2)]},
+        ["modwsgi_apps", "procs", "Supported parameters"],
+    ),
+    "rollback-port-type": ({"modwsgi_test_entry_point": "rollback", "modwsgi_apps": [app(port="eighty")]}, ["modwsgi_apps", "port", "int"]),
+    "preflight-source-type": (
+        {"modwsgi_test_entry_point": "preflight", "modwsgi_apps": [app(source={"type": "svn", "path": "/tmp"})]},
+        ["modwsgi_apps", "type", "dir, git, archive, pypi"],
+    ),
+    "preflight-defaults-threads": (
+        {"modwsgi_test_entry_point": "preflight", "modwsgi_app_defaults": {"threads": "many"}},
+        ["modwsgi_app_defaults", "threads", "int"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SPEC_CASES))
+def test_bad_key_fails_in_preflight_wherever_it_is_set(run_playbook, case):
+    extra_vars, expected = SPEC_CASES[case]
+    run = run_playbook("app_preflight.yml", dict({"modwsgi_apps": [GOOD]}, **extra_vars))
+    assert run.proc.returncode != 0, "the run did not fail"
+    failures = run.failures()
+    assert len(failures) == 1, failures
+    failed_task, result = failures[0]
+    assert "/roles/app/tasks/preflight/" in failed_task["path"] or "Validating arguments against arg spec" in failed_task["name"], failed_task
+    for fragment in expected:
+        assert fragment in result.get("msg", ""), result.get("msg")
+    assert run.changed() == []
+
+
+@pytest.mark.parametrize("entry_point", ["main", "rollback", "preflight"])
+def test_good_app_passes_the_key_check_of_every_entry_point(run_playbook, entry_point):
+    run = run_playbook(
+        "app_preflight.yml",
+        {"modwsgi_test_entry_point": entry_point, "modwsgi_apps": [GOOD], "modwsgi_app_defaults": {"port": 8080}},
+    )
+    assert run.proc.returncode == 0, run.proc.stdout[-3000:]
+    assert "modwsgi.deploy.app : Check the keys of modwsgi_apps and modwsgi_app_defaults" in run.ran()
+
+
 def test_good_app_passes_preflight(run_playbook):
     run = run_playbook("app_preflight.yml", {"modwsgi_apps": [GOOD]})
     assert run.proc.returncode == 0, run.proc.stdout[-3000:]

@@ -33,7 +33,8 @@ def markdown_links(text):
 
 def rst_links(text):
     links = re.findall(r"`[^`<]*<([^`>]+)>`__?", text)
-    links += re.findall(r"^\.\. _[^:]+:\s*(\S+)\s*$", text, flags=re.M)
+    # A named target with its URL on the same line; a bare label (".. _name:") is an anchor, not a link.
+    links += re.findall(r"^\.\. _[^:\n]+:[ \t]+(\S+)[ \t]*$", text, flags=re.M)
     links += re.findall(r"^\.\. (?:image|figure|include|literalinclude)::\s*(\S+)", text, flags=re.M)
     return links
 

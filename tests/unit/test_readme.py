@@ -140,16 +140,6 @@ def test_every_suboption_of_an_app_key_is_named_in_its_row():
     assert missing == []
 
 
-def test_app_defaults_accept_every_app_key_but_name():
-    default_keys = {path[1] for path in spec_options("app") if len(path) == 2 and path[0] == "modwsgi_app_defaults"}
-    assert sorted(default_keys) == sorted(k for k in app_keys() if k != "name")
-
-
-@pytest.mark.parametrize("entry_point", ["rollback", "preflight"])
-def test_app_entry_points_take_the_same_options(entry_point):
-    assert spec_options("app", entry_point) == spec_options("app", "main")
-
-
 def playbook_defaults():
     """{variable: default} from every `modwsgi_x | default(...)` in the playbooks; all uses must agree."""
     found = {}

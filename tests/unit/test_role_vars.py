@@ -49,15 +49,14 @@ ROLE = pathlib.Path(__file__).resolve().parents[2] / 'roles' / 'app'
 
 def test_argument_spec_defaults_are_the_models():
     # What ansible-doc shows as each app key's default is what merge_apps fills in (the keys of 0.2.0 included).
+    # The app keys are documented once, under the main entry point's modwsgi_apps (tests/unit/test_argument_specs.py).
     specs = yaml.safe_load((ROLE / 'meta' / 'argument_specs.yml').read_text())['argument_specs']
-    for entry_point, spec in specs.items():
-        for variable in ('modwsgi_apps', 'modwsgi_app_defaults'):
-            options = spec['options'][variable]['options']
-            for key in ('setup', 'files', 'shared', 'default_site', 'mode', 'pass_authorization'):
-                assert options[key]['default'] == app_model.BUILTIN_DEFAULTS[key], (entry_point, variable, key)
-            files = options['files']['options']
-            assert sorted(files) == sorted(app_model.FILE_KEYS)
-            assert dict((key, files[key]['default']) for key in app_model.FILE_DEFAULTS) == app_model.FILE_DEFAULTS
+    options = specs['main']['options']['modwsgi_apps']['options']
+    for key in ('setup', 'files', 'shared', 'default_site', 'mode', 'pass_authorization'):
+        assert options[key]['default'] == app_model.BUILTIN_DEFAULTS[key], key
+    files = options['files']['options']
+    assert sorted(files) == sorted(app_model.FILE_KEYS)
+    assert dict((key, files[key]['default']) for key in app_model.FILE_DEFAULTS) == app_model.FILE_DEFAULTS
 
 
 def test_the_legacy_listen_file_is_told_apart_by_name():
