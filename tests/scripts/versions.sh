@@ -5,7 +5,7 @@
 #   MODWSGI_VERSIONS_PARALLEL=0   one version after the other
 #   MODWSGI_PYTEST_WORKERS=N      pytest-xdist workers per session (default 1 side by side, 2 one by one)
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 NOX=${NOX:-.cache/versions/nox/bin/nox}
 [[ $# -gt 0 ]] || { echo "usage: $0 MINOR..." >&2; exit 2; }
 mkdir -p .cache/versions
@@ -35,7 +35,7 @@ for pid in "${pids[@]}"; do wait "$pid"; done
 
 fail=0
 for minor in "$@"; do
-  read -r rc secs <".cache/versions/$minor.result" 2>/dev/null || { rc=1; secs=?; }
+  read -r rc secs <".cache/versions/$minor.result" 2>/dev/null || { rc=1; secs="?"; }
   if [[ $rc == 0 ]]; then
     summary=$(grep -E '^[0-9]+ passed|^sanity: OK' ".cache/versions/$minor.log" | sed 's/ --.*//' | paste -sd ';' -)
     printf 'ansible-core %-5s passed %4ss  %s\n' "$minor" "$secs" "$summary"
