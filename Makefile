@@ -16,7 +16,7 @@ export ANSIBLE_NOCOLOR := 1
 # Every Molecule scenario, in the order `make test` runs them.
 SCENARIOS := server server_pip app real_apps multi_app rollback zero_downtime fleet
 
-.PHONY: help venv docker images collection lint unit sanity preflight selinux molecule test clean demo demo-clean docs docs-lint docs-venv
+.PHONY: help venv docker images collection lint unit sanity preflight versions selinux molecule test clean demo demo-clean docs docs-lint docs-venv
 
 help:
 	@echo "make demo        deploy the Flask example into a local container, http://127.0.0.1:8080/"
@@ -24,7 +24,7 @@ help:
 	@echo "make bench-zero-downtime  ten releases under wrk load, bench/results/zero_downtime.md"
 	@echo "make bench-throughput  mod_wsgi (role defaults) vs gunicorn, nginx and a static file; bench/results/throughput.md"
 	@echo "make bench-deploy  the roles' converge, re-runs (one app, four) and code-only release vs a plain playbook (bench/results/deploy.md)"
-	@echo "make test        lint, unit tests, sanity, collection build, every Molecule scenario"
+	@echo "make test        lint, unit tests, sanity, collection build, preflight, other ansible-core versions, every Molecule scenario"
 	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint + docs-lint + galaxy-importer"
 	@echo "make galaxy-import  galaxy-importer on the built tarball, in its own venv (.cache/galaxy-importer)"
 	@echo "make docs-lint   antsibull-docs lint-collection-docs --plugin-docs (docs venv in .cache/docs-venv)"
@@ -32,6 +32,7 @@ help:
 	@echo "make unit        pytest: plugins, role READMEs against argument_specs, tarball contents, doc links"
 	@echo "make sanity      ansible-test sanity for the plugins"
 	@echo "make preflight   bad input fails before anything changes"
+	@echo "make versions    unit, sanity and preflight on the other ansible-core versions this Python runs ($(VERSIONS))"
 	@echo "make selinux     the roles' SELinux labels against a real policy, offline (Debian's refpolicy; Fedora's rules as a fixture)"
 	@echo "make molecule    the Molecule scenarios (needs Docker; builds the test images)"
 	@echo "make scenario-X  one Molecule scenario: $(SCENARIOS)"
@@ -114,6 +115,20 @@ sanity: venv
 preflight: collection
 	$(BIN)/python -m pytest -q tests/preflight
 
+# The other ansible-core versions that meta/runtime.yml admits and this machine's Python 3.11 runs
+# (the .venv one, 2.19, is what unit, sanity and preflight test): one nox session each (noxfile.py),
+# side by side, in virtualenvs under .cache/versions. The GitHub workflow adds 2.20 and 2.21.
+VERSIONS := 2.16 2.17 2.18
+NOX_VENV := .cache/versions/nox
+
+$(NOX_VENV)/.installed: tests/versions/nox.txt
+	python3 -m venv $(NOX_VENV)
+	$(NOX_VENV)/bin/pip install -q --disable-pip-version-check -r tests/versions/nox.txt
+	touch $@
+
+versions: venv $(NOX_VENV)/.installed
+	tests/scripts/versions.sh $(VERSIONS)
+
 # SELinux cannot run here; the roles' file-context rules are checked against
 # Debian's compiled reference policy in a container (tests/selinux).
 selinux: venv docker
@@ -130,7 +145,7 @@ molecule: $(addprefix scenario-,$(SCENARIOS))
 test: venv
 	@rm -f .cache/timings
 	@fail=0; \
-	for step in lint unit sanity collection preflight images selinux $(addprefix scenario-,$(SCENARIOS)); do \
+	for step in lint unit sanity collection preflight versions images selinux $(addprefix scenario-,$(SCENARIOS)); do \
 	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
 	done; \
 	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \

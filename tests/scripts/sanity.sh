@@ -12,14 +12,16 @@
 #     which ansible-test installs its own pinned sanity requirements (sanity.*.txt) from PyPI.
 #   * HOME is pointed at .cache/sanity/ansible-core-<version>/home while ansible-test runs,
 #     so those virtualenvs and the cache live in the repo (`make clean` removes them), are
-#     reused by later runs and are rebuilt when ansible-core changes.
+#     reused by later runs and are rebuilt when ansible-core changes. Each ansible-core minor
+#     (the .venv one, and those of `make versions`) keeps its own directory, copy of the
+#     collection and log (last-run.log), so runs on different versions, at the same time or
+#     one after the other, leave each other's environments alone; a new patch release
+#     replaces the previous one of its minor.
 #
 # Quiet on success (one summary line); on any failure prints each problem ansible-test found
 # (or its whole log if it broke) and exits non-zero. Extra arguments go to ansible-test
 # (e.g. --test pep8, -v).
 set -euo pipefail
-
-PYTHON_VERSION=3.11
 
 # pslint needs PowerShell (pwsh), which is not packaged for Debian 12 and cannot be fetched
 # from PyPI or the Debian mirrors. The collection ships no PowerShell code anyway.
@@ -35,6 +37,9 @@ command -v ansible-test >/dev/null || die "ansible-test not found in PATH (run '
 PY=$(dirname "$(command -v ansible-test)")/python
 [[ -x $PY ]] || PY=$(command -v python3)
 CORE_VERSION=$("$PY" -c 'from ansible.release import __version__; print(__version__)')
+CORE_MINOR=$(cut -d. -f1,2 <<<"$CORE_VERSION")
+# ansible-test runs the tests on the Python it runs under (2.16-2.19: 3.11 here; 2.20: 3.12, 2.21: 3.13).
+PYTHON_VERSION=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 NAMESPACE=$(sed -n 's/^namespace: *//p' galaxy.yml | tr -d "\"' ")
 NAME=$(sed -n 's/^name: *//p' galaxy.yml | tr -d "\"' ")
@@ -43,26 +48,19 @@ NAME=$(sed -n 's/^name: *//p' galaxy.yml | tr -d "\"' ")
 CACHE=$ROOT/.cache/sanity
 STATE=$CACHE/ansible-core-$CORE_VERSION
 TEST_HOME=$STATE/home
-DEST=$CACHE/ansible_collections/$NAMESPACE/$NAME
-LOG=$CACHE/last-run.log
+DEST=$STATE/ansible_collections/$NAMESPACE/$NAME
+LOG=$STATE/last-run.log
 mkdir -p "$STATE" "$TEST_HOME"
 
-# Drop environments of other ansible-core versions.
-for old in "$CACHE"/ansible-core-*; do
+# Drop the environments of other patch releases of this minor, and those of the layout
+# before per-version directories (one shared copy of the collection).
+for old in "$CACHE/ansible-core-$CORE_MINOR".*; do
   [[ $old == "$STATE" ]] || rm -rf "$old"
 done
+rm -rf "$CACHE/ansible_collections" "$CACHE/last-run.log"
 
 # --- shellcheck (the shellcheck sanity test skips itself when it is missing) -------------
-if ! command -v shellcheck >/dev/null; then
-  if [[ $(id -u) == 0 && -f /etc/debian_version ]] && command -v apt-get >/dev/null; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq --no-install-recommends shellcheck >/dev/null 2>&1 ||
-      { apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends shellcheck >/dev/null; } ||
-      die "could not install shellcheck with apt-get"
-  else
-    echo "sanity: WARNING: shellcheck is not installed; the shellcheck sanity test will be skipped" >&2
-  fi
-fi
+"$ROOT/tests/scripts/ensure-shellcheck.sh"
 
 # --- pip bootstrap stand-in ---------------------------------------------------------------
 PIP_VERSION=$("$PY" - "$PYTHON_VERSION" <<'EOF'
@@ -108,7 +106,7 @@ if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   # Tracked and new (not ignored) files as they are on disk; skips deleted files.
   git -C "$ROOT" ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do
-      case $f in .venv/* | .cache/* | tests/output/*) continue ;; esac
+      case $f in .venv | .venv/* | .cache/* | tests/output/*) continue ;; esac  # .venv may be a symlink
       if [[ -e $f || -L $f ]]; then printf '%s\0' "$f"; fi
     done |
     tar -C "$ROOT" --null --no-recursion -T - -cf - | tar -C "$DEST" -xf -

@@ -16,9 +16,14 @@ import sys
 
 import pytest
 import yaml
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 COLLECTION = "modwsgi.deploy"
+# ansible-doc's text layout before ansible-core 2.17 (the ansible-doc tested is the one of the Python running pytest):
+# `> MODWSGI.DEPLOY.NAME    (path)` as the title of a plugin or role, `ENTRY POINT: main - ...` and
+# `OPTIONS (= is mandatory):` in a role. Each version is held to its own layout only.
+LAYOUT_2_16 = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2]) < (2, 17)
 
 # (ansible-doc type, plugin name, file under plugins/, title line of the text output, options that must be shown)
 PLUGINS = [
@@ -101,6 +106,22 @@ def shows_option(text, name, indent=""):
     return re.search(r"^%s[-=] %s(\s|$)" % (re.escape(indent), re.escape(name)), text, re.MULTILINE) is not None
 
 
+def starts_with_title(text, title, fqcn):
+    """Whether the text output starts with the title line of that plugin or role (`title`: `> MODULE`, `> ROLE:` ...)."""
+    if LAYOUT_2_16:
+        return re.match(r"> %s +\(" % re.escape(fqcn.upper()), text) is not None
+    if title == "> ROLE:":
+        return text.startswith("> ROLE: *%s*" % fqcn)
+    return text.startswith("%s %s " % (title, fqcn))
+
+
+def entry_point_heading(entry_point, short_description):
+    return ("%s - %s" if LAYOUT_2_16 else "*%s* - %s") % (entry_point, short_description)
+
+
+ROLE_OPTIONS_HEADING = "OPTIONS (= is mandatory):" if LAYOUT_2_16 else "Options (= indicates it is required):"
+
+
 def type_args(plugin_type):
     return [] if plugin_type == "module" else ["-t", plugin_type]
 
@@ -109,7 +130,7 @@ def type_args(plugin_type):
 def test_plugin_doc_text(ansible_doc, plugin_type, name, path, title, key_options):
     fqcn = "%s.%s" % (COLLECTION, name)
     text = ansible_doc(*type_args(plugin_type), fqcn)
-    assert text.startswith("%s %s " % (title, fqcn))
+    assert starts_with_title(text, title, fqcn), text.splitlines()[0]
     assert "ansible_collections/modwsgi/deploy/plugins/%s" % path in text.splitlines()[0]
     for section in ("OPTIONS", "EXAMPLES:", "RETURN VALUES:"):
         assert section in text
@@ -151,15 +172,15 @@ def test_role_argument_specs_are_complete(role):
 def test_role_doc_text(ansible_doc, role):
     fqcn = "%s.%s" % (COLLECTION, role)
     text = ansible_doc("-t", "role", fqcn)
-    assert text.startswith("> ROLE: *%s*" % fqcn)
+    assert starts_with_title(text, "> ROLE:", fqcn), text.splitlines()[0]
     specs = argument_specs(role)
     sections = re.split(r"^ENTRY POINT: ", text, flags=re.MULTILINE)[1:]
     assert len(sections) == len(specs), "entry points shown: %s" % [s.split(" ", 1)[0] for s in sections]
     for entry_point, spec in specs.items():
-        heading = "*%s* - %s" % (entry_point, spec.get("short_description", "").strip())
+        heading = entry_point_heading(entry_point, spec.get("short_description", "").strip())
         section = next((s for s in sections if s.startswith(heading)), None)
         assert section is not None, "no 'ENTRY POINT: %s' in the output" % heading
-        assert "Options (= indicates it is required):" in section
+        assert ROLE_OPTIONS_HEADING in section
         for option in spec["options"]:
             assert shows_option(section, option), "%s: option %s is missing" % (entry_point, option)
 
@@ -185,8 +206,10 @@ def test_app_role_documents_every_app_key(ansible_doc):
     """The nested keys of modwsgi_apps render too, not only the top-level variables."""
     text = ansible_doc("-t", "role", "%s.app" % COLLECTION)
     main = re.split(r"^ENTRY POINT: ", text, flags=re.MULTILINE)[1]
-    assert main.startswith("*main*")
-    start = main.index("\n- modwsgi_apps ")
+    assert main.startswith(entry_point_heading("main", argument_specs("app")["main"]["short_description"].strip()))
+    found = re.search(r"^- modwsgi_apps(\s|$)", main, re.MULTILINE)  # 2.16 ends the line after the name
+    assert found, "modwsgi_apps is missing"
+    start = found.start() - 1
     end = main.find("\n- ", start + 1)
     apps = main[start:end if end > 0 else len(main)]
     for key in argument_specs("app")["main"]["options"]["modwsgi_apps"]["options"]:

@@ -14,7 +14,13 @@ import re
 import yaml
 
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core before 2.19 (no data tagging): every string is a template already
+    def trust_as_template(value):
+        return value
 
 from ansible_collections.modwsgi.deploy.plugins.module_utils import app_model
 

@@ -179,9 +179,12 @@ def test_module_runs_the_child_through_ansiballz(tmp_path):
     config.write_text(u'# empty: no ansible.cfg of the caller applies\n')
     env = dict((name, value) for name, value in os.environ.items() if not name.startswith('ANSIBLE_'))
     env.pop('PYTHONPATH', None)
+    # The caller's collections stay behind the tree: the json callback is ansible.posix's, which an
+    # ansible-core without the `ansible` package (make versions) finds only there.
+    collections = [str(tree)] + [path for path in os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if path]
     env.update(
         ANSIBLE_CONFIG=str(config),
-        ANSIBLE_COLLECTIONS_PATH=str(tree),
+        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(collections),
         ANSIBLE_LOCAL_TEMP=str(tmp_path / 'local'),
         ANSIBLE_REMOTE_TEMP=str(tmp_path / 'remote'),
         ANSIBLE_LOAD_CALLBACK_PLUGINS='1',
