@@ -39,13 +39,13 @@ lint)
 build)
   site=$root/.cache/docs/site
   rm -rf "$site"
-  mkdir -p -m 0755 "$site"
+  mkdir -p "$site"
   antsibull-docs sphinx-init --use-current --fail-on-error --squash-hierarchy \
     --project modwsgi.deploy --copyright "modwsgi.deploy contributors" --title "modwsgi.deploy" \
     --dest-dir "$site" modwsgi.deploy >/dev/null
   # An unreachable intersphinx inventory costs seconds, not minutes.
   echo 'intersphinx_timeout = 5' >>"$site/conf.py"
-  mkdir -p -m 0755 "$site/rst"
+  mkdir -p "$site/rst"
   antsibull-docs --config-file "$site/antsibull-docs.cfg" collection --cleanup everything --fail-on-error \
     --use-current --squash-hierarchy --dest-dir "$site/rst" modwsgi.deploy >/dev/null
   warnings=$site/sphinx-warnings.log

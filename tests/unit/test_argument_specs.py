@@ -39,8 +39,7 @@ def described_options(options, prefix=""):
     """Every option and suboption path of an options dict that carries a description."""
     for name, option in options.items():
         yield prefix + name
-        for path in described_options(option.get("options") or {}, prefix + name + "."):
-            yield path
+        yield from described_options(option.get("options") or {}, prefix + name + ".")
 
 
 @pytest.mark.parametrize("role", ROLES)

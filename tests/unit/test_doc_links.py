@@ -54,14 +54,13 @@ def anchors(markdown):
         yield slug if count == 0 else "%s-%d" % (slug, count)
 
 
-
 def broken(name, text, exists, read_text):
     """The relative links of document `name` (a POSIX path from the root) that do not resolve."""
     bad = []
     for link in links(name, text):
         if SCHEME.match(link) or link.startswith("//"):
             continue
-        path, _, fragment = link.partition("#")
+        path, fragment = link.partition("#")[::2]
         target = posixpath.normpath(posixpath.join(posixpath.dirname(name), path)) if path else name
         if target.startswith("../") or not exists(target):
             bad.append(link)
@@ -71,7 +70,7 @@ def broken(name, text, exists, read_text):
 
 
 def shipped_documents():
-    _, members = shipped()
+    members = shipped()[1]
     return sorted(name for name, info in members.items() if info.isfile() and name.endswith((".md", ".rst")))
 
 
