@@ -106,14 +106,14 @@ changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
 
 unit: venv
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q -n auto tests/unit
 
 sanity: venv
 	tests/scripts/sanity.sh
 
 # Bad input and unsupported systems fail before anything changes (controller, check mode).
 preflight: collection
-	$(BIN)/python -m pytest -q tests/preflight
+	$(BIN)/python -m pytest -q -n auto tests/preflight
 
 # The other ansible-core versions that meta/runtime.yml admits and this machine's Python 3.11 runs
 # (the .venv one, 2.19, is what unit, sanity and preflight test): one nox session each (noxfile.py),
