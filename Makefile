@@ -24,7 +24,7 @@ help:
 	@echo "make bench-zero-downtime  ten releases under wrk load, bench/results/zero_downtime.md"
 	@echo "make bench-throughput  mod_wsgi (role defaults) vs gunicorn, nginx and a static file; bench/results/throughput.md"
 	@echo "make bench-deploy  the roles' converge, re-runs (one app, four) and code-only release vs a plain playbook (bench/results/deploy.md)"
-	@echo "make test        lint, unit tests, sanity, collection build, preflight, other ansible-core versions, every Molecule scenario"
+	@echo "make test        lint, docs site, unit tests, sanity, collection build, preflight, other ansible-core versions, every Molecule scenario"
 	@echo "make lint        yamllint + ansible-lint (production profile) + antsibull-changelog lint + docs-lint + galaxy-importer"
 	@echo "make galaxy-import  galaxy-importer on the built tarball, in its own venv (.cache/galaxy-importer)"
 	@echo "make docs-lint   antsibull-docs lint-collection-docs --plugin-docs (docs venv in .cache/docs-venv)"
@@ -145,7 +145,7 @@ molecule: $(addprefix scenario-,$(SCENARIOS))
 test: venv
 	@rm -f .cache/timings
 	@fail=0; \
-	for step in lint unit sanity collection preflight versions images selinux $(addprefix scenario-,$(SCENARIOS)); do \
+	for step in lint docs unit sanity collection preflight versions images selinux $(addprefix scenario-,$(SCENARIOS)); do \
 	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
 	done; \
 	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \
