@@ -142,9 +142,11 @@ scenario-%: collection images
 
 molecule: $(addprefix scenario-,$(SCENARIOS))
 
-# `versions` runs during the scenarios, niced, on the CPU they leave idle (about
-# half of it: they wait on containers, package downloads and health checks), so it
-# does not slow them; its output follows theirs, and its time is its own wall time.
+# `versions` runs in the background, niced, during the first scenarios; its output
+# follows theirs, and its time is its own wall time. Measured on 2 cores, this saves
+# little: niceness does not reach the containers' cgroups, so the scenarios it
+# overlaps (server, server_pip) slow down by nearly its own 6 minutes. Running it as
+# a step of its own before `images` takes about as long in total.
 test: venv
 	@rm -f .cache/timings
 	@fail=0; \
