@@ -142,26 +142,12 @@ scenario-%: collection images
 
 molecule: $(addprefix scenario-,$(SCENARIOS))
 
-# `versions` runs in the background, niced, during the first scenarios; its output
-# follows theirs, and its time is its own wall time. Measured on 2 cores, this saves
-# little: niceness does not reach the containers' cgroups, so the scenarios it
-# overlaps (server, server_pip) slow down by nearly its own 6 minutes. Running it as
-# a step of its own before `images` takes about as long in total.
 test: venv
 	@rm -f .cache/timings
 	@fail=0; \
-	for step in lint docs unit sanity collection preflight images selinux; do \
+	for step in lint docs unit sanity collection preflight versions images selinux $(addprefix scenario-,$(SCENARIOS)); do \
 	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
 	done; \
-	mkdir -p .cache/logs; \
-	echo "=== versions: started in the background (niced) during the scenarios; output in .cache/logs/versions.log"; \
-	$(TIMED) "versions (during scenarios)" nice -n 19 $(MAKE) --no-print-directory versions >.cache/logs/versions.log 2>&1 & \
-	versions_pid=$$!; \
-	for step in $(addprefix scenario-,$(SCENARIOS)); do \
-	  $(TIMED) "$$step" $(MAKE) --no-print-directory $$step || fail=1; \
-	done; \
-	wait $$versions_pid || fail=1; \
-	echo "=== versions output (.cache/logs/versions.log):"; cat .cache/logs/versions.log; \
 	echo; echo "Summary (step, result, seconds):"; cat .cache/timings; \
 	echo "$$(grep -c ' passed ' .cache/timings) passed, $$(grep -c ' FAILED ' .cache/timings) failed"; \
 	exit $$fail
