@@ -91,9 +91,9 @@ def app_sites(apps, daemon_lines, log_dir, default_listen):
     return _call('app_sites', app_model.sites, apps, daemon_lines, log_dir, default_listen)
 
 
-def app_release_id(app, content_key):
+def app_release_id(app, content_key, placed_files=None):
     """The 12 hex digits naming a release of the app."""
-    return _call('app_release_id', app_model.release_id, app, content_key)
+    return _call('app_release_id', app_model.release_id, app, content_key, placed_files)
 
 
 def app_venv_fingerprint(app, requirements_text, python_version, pip_extra_args, content_key):

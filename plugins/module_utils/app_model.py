@@ -62,6 +62,7 @@ BUILTIN_DEFAULTS = {
     'setup': [],
     'files': [],
     'shared': [],
+    'shared_files': [],
     'default_site': False,
 }
 FILE_DEFAULTS = {'mode': '0640', 'secret': False}
@@ -416,30 +417,107 @@ def merge_apps(apps, defaults, root, server=None, cpus=2, playbook_dir=''):
             '_site': (re.sub(r'[^A-Za-z0-9.-]', '_', _text(app['server_name']) if 'server_name' in app else '')
                       + '-' + _text(app.get('port'))),
         }
-        extra['_files'] = _normalized_files(app.get('files'), extra['_dir'] + '/config', playbook_dir)
+        extra['_files'] = _normalized_files(app.get('files'), directory_values(combine(app, extra, {'name': name})),
+                                            playbook_dir)
+        shared_files = app.get('shared_files') if isinstance(app.get('shared_files'), list) else []
+        # The directories under data/ that files entries and shared files need, created with the app's owner.
+        extra['_data_dirs'] = data_parents(extra, [item['path'] for item in extra['_files'] if item['path']]
+                                           + [extra['_data'] + '/' + _text(path) for path in shared_files])
+        extra.update(_static_modes(app, src_rel))
         out.append(combine(app, extra))
     return out
 
 
-def _normalized_files(files, config_dir, playbook_dir):
-    """The files entries that are dicts, with an absolute path, the controller src made absolute and the defaults."""
+def _static_modes(app, src_rel):
+    """What Apache must reach in a release that is otherwise private to the app's group (release/lock.yml).
+
+    ``_static_dirs``: the static directories inside the release (relative ``static`` paths not in a shared path),
+    and ``_static_parents``: the directories above them, from the release directory down; both as suffixes of the
+    release directory ('' for itself, '/src/...' below it). Others may read the first and only traverse the second.
+    """
+    shared = [item for key in ('shared', 'shared_files') for item in _items(app.get(key)) if isinstance(item, str)]
+    dirs, parents = [], []
+    for static in _items(app.get('static')):
+        path = _get(static, 'path')
+        if not isinstance(path, str) or not path or path.startswith('/') or _relative_path_error(path.rstrip('/')):
+            continue
+        path = path.rstrip('/')
+        if _inside(path, shared) or not src_rel:
+            continue
+        full = src_rel + '/' + path
+        dirs.append('/' + full)
+        parts = full.split('/')
+        for depth in range(len(parts)):
+            parent = ''.join('/' + part for part in parts[:depth])
+            if parent not in parents:
+                parents.append(parent)
+    return {'_static_dirs': _unique(dirs), '_static_parents': parents}
+
+
+def _file_place(path, values):
+    """Where a files entry's path puts the file: (place, absolute path or None, path relative to the source root or None).
+
+    ``place`` is 'release' for ``${MODWSGI_APP_RELEASE}/<relative path>`` (placed into every new release), else
+    'config' for a bare file name (in the config directory) and 'path' for an absolute path, with a leading
+    ${MODWSGI_APP_ROOT}, ${MODWSGI_APP_DATA} or ${MODWSGI_APP_CONFIG} expanded.
+    """
+    prefix = '${MODWSGI_APP_RELEASE}/'
+    if path.startswith(prefix):
+        return 'release', None, path[len(prefix):]
+    for name in ('MODWSGI_APP_ROOT', 'MODWSGI_APP_DATA', 'MODWSGI_APP_CONFIG'):
+        if path.startswith('${%s}/' % name):
+            return 'path', values[name] + path[len(name) + 3:], None
+    if path.startswith('/'):
+        return 'path', path, None
+    return 'config', values['MODWSGI_APP_CONFIG'] + '/' + path, None
+
+
+def _normalized_files(files, values, playbook_dir):
+    """The files entries that are dicts, with where each goes, the controller src made absolute and the defaults.
+
+    Each has ``path`` (absolute; None for a release file), ``release`` and ``rel`` (a release file's path relative
+    to the source root), ``written`` (the path as the entry gives it), ``content``, ``src``, ``mode`` and ``secret``.
+    """
     out = []
     for index, entry in enumerate(_items(files) if not isinstance(files, (str, Mapping)) else []):
         if not isinstance(entry, Mapping):
             continue
         path = entry.get('path')
         path = _text(path) if path is not None else ''
+        place, absolute, rel = _file_place(path, values)
         src = entry.get('src')
         if isinstance(src, str) and src and not os.path.isabs(src):
             src = _text(playbook_dir) + '/' + src
         out.append({
             'index': index,
-            'path': path if path.startswith('/') else config_dir + '/' + path,
+            'path': absolute,
+            'release': place == 'release',
+            'rel': rel,
+            'written': path,
             'content': entry.get('content'),
             'src': src,
             'mode': entry.get('mode', FILE_DEFAULTS['mode']),
             'secret': entry.get('secret', FILE_DEFAULTS['secret']),
         })
+    return out
+
+
+def host_files(app):
+    """The app's files entries that are written onto the host by tasks/prepare/files.yml (not into releases)."""
+    return [item for item in app.get('_files') or [] if not item.get('release')]
+
+
+def data_parents(app, paths):
+    """The directories between the app's data directory and each of ``paths`` (absolute, under data/), parents first."""
+    data = app['_data']
+    out = []
+    for path in paths:
+        parent = os.path.dirname(path)
+        chain = []
+        while parent.startswith(data + '/'):
+            chain.insert(0, parent)
+            parent = os.path.dirname(parent)
+        out.extend(directory for directory in chain if directory not in out)
     return out
 
 
@@ -491,25 +569,55 @@ def _relative_path_error(path):
     return None
 
 
-def _shared_errors(v, app):
-    shared = app.get('shared')
-    if isinstance(shared, str) or not _is_sequence(shared) or isinstance(shared, Mapping):
-        return ["%s.shared must be a list of directories relative to the source root, such as ['instance', 'media']." % v]
+def _shared_path_errors(v, key, paths, what, example):
     errors = []
-    source = app.get('source') if isinstance(app.get('source'), Mapping) else {}
-    if shared and source.get('type') == 'pypi':
-        errors.append('%s.shared needs a dir, git or archive source: a pypi source has no source directory to link from.' % v)
-    for index, path in enumerate(shared):
+    for index, path in enumerate(paths):
         why = _relative_path_error(path)
         if why is None and path.split('/')[0] in ('venv',):
             why = 'the release keeps its virtualenv there'
         if why:
-            errors.append("%s.shared[%d] must be a directory relative to the source root (e.g. 'instance'); %s is not: %s."
-                          % (v, index, _quoted(path), why))
-    texts = [_text(path) for path in shared]
+            errors.append("%s.%s[%d] must be a %s relative to the source root (e.g. '%s'); %s is not: %s."
+                          % (v, key, index, what, example, _quoted(path), why))
+    texts = [_text(path) for path in paths]
     for path in _unique(texts):
         if texts.count(path) > 1:
-            errors.append('%s.shared lists %s twice.' % (v, _quoted(path)))
+            errors.append('%s.%s lists %s twice.' % (v, key, _quoted(path)))
+    return errors
+
+
+def _inside(path, directories):
+    """The first of ``directories`` (relative paths) that ``path`` is or lies inside, or None."""
+    for directory in directories:
+        if isinstance(path, str) and isinstance(directory, str) and (path + '/').startswith(directory + '/'):
+            return directory
+    return None
+
+
+def _shared_errors(v, app):
+    shared = app.get('shared')
+    shared_files = app.get('shared_files')
+    errors = []
+    if isinstance(shared, str) or not _is_sequence(shared) or isinstance(shared, Mapping):
+        errors.append("%s.shared must be a list of directories relative to the source root, such as ['instance', 'media']." % v)
+        shared = []
+    if isinstance(shared_files, str) or not _is_sequence(shared_files) or isinstance(shared_files, Mapping):
+        errors.append("%s.shared_files must be a list of files relative to the source root, such as ['db.sqlite3']." % v)
+        shared_files = []
+    source = app.get('source') if isinstance(app.get('source'), Mapping) else {}
+    for key, paths in (('shared', shared), ('shared_files', shared_files)):
+        if paths and source.get('type') == 'pypi':
+            errors.append('%s.%s needs a dir, git or archive source: a pypi source has no source directory to link from.'
+                          % (v, key))
+    errors.extend(_shared_path_errors(v, 'shared', shared, 'directory', 'instance'))
+    errors.extend(_shared_path_errors(v, 'shared_files', shared_files, 'file', 'db.sqlite3'))
+    for path in shared_files:
+        directory = _inside(path, [other for other in shared if other != path])
+        if directory:
+            errors.append('%s.shared_files lists %s, which is inside the shared directory %s already; drop it from one of them.'
+                          % (v, _quoted(path), _quoted(directory)))
+        elif path in shared:
+            errors.append('%s.shared_files lists %s, which shared lists as a directory; a path is one or the other.'
+                          % (v, _quoted(path)))
     return errors
 
 
@@ -528,18 +636,40 @@ def _files_errors(v, app):
         if unknown:
             errors.append('%s has unknown keys %s; the keys are %s.' % (label, ', '.join(unknown), ', '.join(FILE_KEYS)))
         path = entry.get('path')
-        if isinstance(path, str) and path.startswith('/'):
-            normal = os.path.normpath(path)
-            if normal != path or _search(r'[\s"]', path):
-                errors.append('%s.path must be a normalized absolute path without spaces or quotes; got %s.' % (label, _quoted(path)))
+        placed = [item for item in app.get('_files', []) if item.get('index') == index]
+        placed = placed[0] if placed else {}
+        absolute = placed.get('path') if placed and isinstance(path, str) and path.startswith(('/', '${')) else None
+        if placed.get('release'):
+            why = _relative_path_error(placed['rel'])
+            if why is None and placed['rel'].split('/')[0] == 'venv':
+                why = 'the release keeps its virtualenv there'
+            shared = [item for item in _items(app.get('shared')) + _items(app.get('shared_files')) if isinstance(item, str)]
+            if why:
+                errors.append("%s.path %s must name a file relative to the release's source root after "
+                              "${MODWSGI_APP_RELEASE}/ (e.g. '${MODWSGI_APP_RELEASE}/mysite/settings/local.py'); %s."
+                              % (label, _quoted(path), why))
+            elif _inside(placed['rel'], shared):
+                errors.append('%s.path %s lies in the shared path %s, which links to the data directory: write it there '
+                              '(${MODWSGI_APP_DATA}/%s) instead.' % (label, _quoted(path), _quoted(_inside(placed['rel'], shared)),
+                                                                     placed['rel']))
+            elif (app.get('source') or {}).get('type') == 'pypi':
+                errors.append('%s.path %s needs a dir, git or archive source: a pypi source has no source directory.'
+                              % (label, _quoted(path)))
+        elif absolute is not None:
+            normal = os.path.normpath(absolute)
+            if normal != absolute or _search(r'[\s"$]', absolute):
+                errors.append('%s.path must be a normalized absolute path without spaces, quotes or other ${...} names; got %s.'
+                              % (label, _quoted(path)))
             elif (normal + '/').startswith(inside) and not (
                     normal.startswith((app['_config'] + '/', app['_data'] + '/'))
                     and not (normal + '/').startswith(app['_setup_records'] + '/')):
-                errors.append("%s.path %s is inside the app's directory, which the role manages; use a path relative to "
-                              "its config directory (%s) instead." % (label, _quoted(path), app['_config']))
+                errors.append("%s.path %s is inside the app's directory, which the role manages; put it in its config "
+                              "directory (a bare file name, or ${MODWSGI_APP_CONFIG}/...) or its data directory "
+                              "(${MODWSGI_APP_DATA}/...) instead." % (label, _quoted(path)))
         elif not isinstance(path, str) or _relative_path_error(path) or '/' in path:
-            errors.append("%s.path must be a file name in the app's config directory (%s), such as 'settings.ini', or an "
-                          'absolute path; got %s.' % (label, app['_config'], _quoted(entry.get('path', 'nothing'))))
+            errors.append("%s.path must be a file name in the app's config directory (%s), such as 'settings.ini', a path "
+                          "starting with ${MODWSGI_APP_DATA}/, ${MODWSGI_APP_CONFIG}/ or ${MODWSGI_APP_RELEASE}/, or an "
+                          "absolute path; got %s." % (label, app['_config'], _quoted(entry.get('path', 'nothing'))))
         has_content = 'content' in entry and entry['content'] is not None
         has_src = 'src' in entry and entry['src'] is not None
         if has_content == has_src:
@@ -558,7 +688,7 @@ def _files_errors(v, app):
                 label, _quoted(mode), ' (an unquoted 0640 reaches Ansible as the number 416)' if isinstance(mode, int) else ''))
         if not isinstance(entry.get('secret', False), bool):
             errors.append('%s.secret must be true or false; got %s.' % (label, _quoted(entry.get('secret'))))
-    paths = [item['path'] for item in app.get('_files', [])]
+    paths = [item['path'] or '${MODWSGI_APP_RELEASE}/' + item['rel'] for item in app.get('_files', [])]
     for path in _unique(paths):
         if paths.count(path) > 1:
             errors.append('%s.files writes %s more than once.' % (v, path))
@@ -942,9 +1072,16 @@ def sites(merged, lines, log_dir, default_listen):
 # Releases and virtualenvs (release.yml, venv.yml, prune.yml)
 # ---------------------------------------------------------------------------
 
-def release_id(app, content_key):
-    """The 12 hex digits naming a release: its content and everything that changes how it is built."""
+def release_id(app, content_key, placed_files=None):
+    """The 12 hex digits naming a release: its content and everything that changes how it is built.
+
+    ``placed_files`` are the files placed into each release (release_files), each as {'rel', 'mode', 'checksum'}
+    with the checksum of its rendered content: a change of one makes a new release.
+    """
     source = app.get('source') or {}
+    extra = dict((key, app.get(key)) for key in ('setup', 'shared', 'shared_files') if app.get(key))
+    if placed_files:
+        extra['files'] = [dict((key, item.get(key)) for key in ('rel', 'mode', 'checksum')) for item in placed_files]
     return _digest({
         'content': content_key,
         'subdir': source.get('subdir'),
@@ -952,7 +1089,7 @@ def release_id(app, content_key):
         'python': app.get('python'),
         'entry_point': app.get('entry_point'),
         'pre_switch': app.get('pre_switch'),
-    }, extra=dict((key, app.get(key)) for key in ('setup', 'shared') if app.get(key)))
+    }, extra=extra)
 
 
 def requirement_lines(app, requirements_text=None):
@@ -1097,7 +1234,9 @@ def host_query(apps, server, wanted_files, root=None):
             continue
         paths.extend(wanted['path'] for wanted in directories(app, server.get('root_group', 'root')))
         paths.extend([app['_wsgi_file'], app['_env_file'], app['_secret_file']])
-        paths.extend(item['path'] for item in app.get('_files') or [])
+        paths.extend(item['path'] for item in host_files(app))
+        paths.extend(app['_data'] + '/' + _text(path) for path in app.get('shared_files') or [])
+        paths.extend(app.get('_data_dirs') or [])
         contents.append(app['_files_manifest'])
         globs.append(app['_setup_records'] + '/*')
     config_dirs = [directory for directory in (server.get('vhost_dir'), server.get('vhost_enabled_dir')) if directory]

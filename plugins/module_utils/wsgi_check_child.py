@@ -14,7 +14,8 @@ As a script it reads its parameters as JSON from standard input and writes its p
 result as JSON to the file named by its only argument (standard output belongs to the
 application, which may print anything). The module writes the entry point loader
 (module_utils/wsgi_entry_point.py, the code the app role inlines into its .wsgi files) next to it:
-the application is loaded exactly as under mod_wsgi, a factory called once.
+the application is loaded exactly as under mod_wsgi, a factory called once (with the parameter
+load false, the factory is only looked up, not called).
 
 It runs with the release's Python, which need not be the one Ansible uses: only the standard
 library may be imported (nothing from ansible), and the code must stay valid for Python 3.6.
@@ -273,9 +274,12 @@ def _raised_in(exc, path):
     return tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(path)
 
 
-def load_application(loader, entry_point, module_name):
+def load_application(loader, entry_point, module_name, call_factory=True):
     """Import the entry module, then get the application through the loader as the .wsgi file does (its import
     finds the module imported): look up the callable and call it when it is a factory.
+
+    With call_factory=False the factory is looked up (it must be callable) but not called, and its arguments are not
+    expanded; the factory is returned in place of the application.
 
     Returns (application, None) or (None, failure). A failure raised by the loader itself (a missing attribute,
     something that is not callable, arguments the factory does not take, an unknown ${MODWSGI_APP_*}) has
@@ -287,7 +291,7 @@ def load_application(loader, entry_point, module_name):
         return None, failure('import', exception_summary(exc), exception=type(exc).__name__,
                              traceback_tail=traceback_tail(exc), sys_path=list(sys.path))
     try:
-        return loader.load_application(entry_point, os.environ), None
+        return loader.load_application(entry_point, os.environ, call_factory=call_factory), None
     except BaseException as exc:
         if _raised_in(exc, loader.__file__):
             return None, failure('import', str(exc) or exception_summary(exc), wrong_entry_point=True)
@@ -441,12 +445,13 @@ def check(params):
 
     report(stage='import')
     started = time.monotonic()
-    application, problem = load_application(loader, params['entry_point'], module_name)
+    application, problem = load_application(loader, params['entry_point'], module_name,
+                                            call_factory=params.get('load', True))
     elapsed_import = time.monotonic() - started
     report(elapsed={'import': round(elapsed_import, 4)})
     if problem:
         return problem
-    if params['request'] is None:  # import only
+    if params['request'] is None:  # import only (and, with load false, the factory not called)
         return {}
 
     report(stage='call')

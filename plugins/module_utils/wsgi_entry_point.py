@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import ast
 import importlib
+import os
 import re
 
 EXPANDED_NAMES = ('MODWSGI_APP', 'MODWSGI_APP_ROOT', 'MODWSGI_APP_DATA', 'MODWSGI_APP_CONFIG', 'MODWSGI_APP_RELEASE')
@@ -40,9 +41,16 @@ def _names():
 
 
 def _map_strings(value, function):
-    """Apply function to every str in value, inside lists, tuples, sets and dicts (keys and values)."""
+    """Apply function to every str in value, inside lists, tuples, sets and dicts (keys and values).
+
+    A bytes value is decoded as a file name is (os.fsdecode: the file system encoding, with surrogateescape, so any
+    bytes decode), given to function, and encoded back the same way (os.fsencode): bytes the function leaves alone
+    come back unchanged, and what it puts in (a path from os.environ) is encoded as the operating system would.
+    """
     if isinstance(value, str):
         return function(value)
+    if isinstance(value, bytes):
+        return os.fsencode(function(os.fsdecode(value)))
     if isinstance(value, dict):
         return dict((_map_strings(key, function), _map_strings(item, function)) for key, item in value.items())
     if isinstance(value, (list, tuple, set)):
@@ -51,8 +59,9 @@ def _map_strings(value, function):
 
 
 def expand_directories(value, environ):
-    """Replace ${MODWSGI_APP}, ${MODWSGI_APP_DATA}, ... (EXPANDED_NAMES) in the strings of value by their value in
-    environ. Other '$' are left alone. Raises ValueError for another ${MODWSGI_APP_...} name or one not in environ."""
+    """Replace ${MODWSGI_APP}, ${MODWSGI_APP_DATA}, ... (EXPANDED_NAMES) in the strings and bytes of value by their
+    value in environ (in bytes, encoded with os.fsencode). Other '$' are left alone. Raises ValueError for another
+    ${MODWSGI_APP_...} name or one not in environ."""
     def replace(match):
         name = match.group(1)
         if name not in EXPANDED_NAMES:
@@ -127,12 +136,17 @@ def parse_entry_point(text):
     return entry
 
 
-def load_application(text, environ):
+def load_application(text, environ, call_factory=True):
     """Import the module of entry_point text, look up the callable and, for a factory call, call it with its
-    arguments (${MODWSGI_APP_*} expanded from environ). Returns the WSGI application."""
+    arguments (${MODWSGI_APP_*} expanded from environ). Returns the WSGI application.
+
+    With call_factory=False (the import-only check of wsgi_check, made before the app's setup commands ran), the
+    factory of a factory call is looked up and must be callable, but it is not called, and its arguments (already
+    checked by parse_entry_point) are not expanded: environ is not used. Returns the factory then."""
     entry = parse_entry_point(text)
-    args = expand_directories(entry['args'], environ)
-    kwargs = expand_directories(entry['kwargs'], environ)
+    call = entry['call'] and call_factory
+    args = expand_directories(entry['args'], environ) if call else []
+    kwargs = expand_directories(entry['kwargs'], environ) if call else {}
     target = importlib.import_module(entry['module'])
     owner = entry['module']
     for index, attribute in enumerate(entry['attributes']):
@@ -143,7 +157,7 @@ def load_application(text, environ):
         owner = '%s:%s' % (entry['module'], '.'.join(entry['attributes'][:index + 1]))
     if not callable(target):
         raise TypeError("'%s' is a %s, not a callable" % (owner, type(target).__name__))
-    if not entry['call']:
+    if not call:
         return target
     application = target(*args, **kwargs)
     if not callable(application):

@@ -28,8 +28,9 @@ description:
     O(apps[].venv_marker_prefix) followed by the fingerprint), the relative symbolic links C(current) and
     C(previous) (C(releases/<id>)) and, in each release, the relative symbolic link C(venv)
     (C(../../venvs/<fingerprint>)).
-  - Every directory of C(releases) and C(venvs) is reported, complete or not, whatever its name. Symbolic links
-    in them are not releases or virtualenvs and are left out.
+  - Every directory of C(releases) and C(venvs) is reported, complete or not, whatever its name, with the owner,
+    group and mode of the directory itself (not of what it holds). Symbolic links in them are not releases or
+    virtualenvs and are left out.
   - Nothing below the application directory is followed when it is a symbolic link; links are only read. O(root)
     and the application directory themselves may be symbolic links to directories. C(releases) or C(venvs) being
     anything but a directory (a symbolic link, for example) fails the module, as the role could not work with it.
@@ -279,14 +280,38 @@ apps:
           returned: always
           type: str
           sample: 5f0e1d2c3b4a
+        owner:
+          description:
+            - Name of the owner of the release directory itself (not followed, not of what it holds), as in
+              RV(paths.owner); its uid as a string when no user has it.
+            - A release built by an older version of the P(modwsgi.deploy.app#role) role may still be owned by the
+              app's user.
+          returned: always
+          type: str
+          sample: root
+        group:
+          description: Name of the group of the release directory itself, as in RV(paths.group); its gid as a string
+            when no group has it.
+          returned: always
+          type: str
+          sample: root
+        mode:
+          description: Permission bits of the release directory itself (with the set-id and sticky bits), in octal
+            with at least four digits, as in RV(paths.mode).
+          returned: always
+          type: str
+          sample: "0755"
       sample:
         abc123def456:
           complete: true
           verified: true
           mtime: 1733328000.123
           venv: 5f0e1d2c3b4a
+          owner: root
+          group: root
+          mode: "0755"
     venvs:
-      description: Every directory in C(venvs), keyed by its name (the fingerprint). Each value has the key below.
+      description: Every directory in C(venvs), keyed by its name (the fingerprint). Each value has the keys below.
       returned: always
       type: dict
       contains:
@@ -296,9 +321,33 @@ apps:
           returned: always
           type: bool
           sample: true
+        owner:
+          description:
+            - Name of the owner of the virtualenv directory itself (not followed, not of what it holds), as in
+              RV(paths.owner); its uid as a string when no user has it.
+            - A virtualenv built by an older version of the P(modwsgi.deploy.app#role) role may still be owned by
+              the app's user.
+          returned: always
+          type: str
+          sample: root
+        group:
+          description: Name of the group of the virtualenv directory itself, as in RV(paths.group); its gid as a
+            string when no group has it.
+          returned: always
+          type: str
+          sample: root
+        mode:
+          description: Permission bits of the virtualenv directory itself (with the set-id and sticky bits), in octal
+            with at least four digits, as in RV(paths.mode).
+          returned: always
+          type: str
+          sample: "0755"
       sample:
         5f0e1d2c3b4a:
           complete: true
+          owner: root
+          group: root
+          mode: "0755"
     user:
       description: The user O(apps[].user); V(null) when it is not given or no such user exists.
       returned: always
@@ -363,14 +412,23 @@ apps:
           verified: true
           mtime: 1733328000.123
           venv: 5f0e1d2c3b4a
+          owner: root
+          group: root
+          mode: "0755"
         0123456789ab:
           complete: true
           verified: true
           mtime: 1733241600.5
           venv: 5f0e1d2c3b4a
+          owner: hello
+          group: hello
+          mode: "0755"
       venvs:
         5f0e1d2c3b4a:
           complete: true
+          owner: root
+          group: root
+          mode: "0755"
       user:
         name: hello
         uid: 998
@@ -548,7 +606,8 @@ def _is_regular(path):
 
 
 def _subdirectories(path, what):
-    """The names of the directories (not symbolic links) in ``path``, an empty list when it is missing."""
+    """The ``(name, lstat result)`` of the directories (not symbolic links) in ``path``, sorted by name; an empty list
+    when it is missing."""
     st = _lstat(path)
     if st is None:
         return []
@@ -565,7 +624,7 @@ def _subdirectories(path, what):
     for name in sorted(names):
         entry = _lstat(os.path.join(path, name))
         if entry is not None and stat.S_ISDIR(entry.st_mode):
-            found.append(name)
+            found.append((name, entry))
     return found
 
 
@@ -686,20 +745,24 @@ class Names(object):
         return self._groups[gid]
 
 
+def _ownership(st, names):
+    """The owner and group names and the octal mode of an lstat result, as RV(paths) gives them."""
+    return {
+        'owner': names.user(st.st_uid),
+        'group': names.group(st.st_gid),
+        'mode': '%04o' % stat.S_IMODE(st.st_mode),
+    }
+
+
 def path_info(path, names):
     """What is at the absolute ``path`` (a symbolic link is not followed); None when nothing is there."""
     path = path.rstrip('/') or '/'  # a trailing slash would make lstat follow a symbolic link
     st = _lstat(path)
     if st is None:
         return None
-    info = {
-        'type': 'other',
-        'owner': names.user(st.st_uid),
-        'group': names.group(st.st_gid),
-        'mode': '%04o' % stat.S_IMODE(st.st_mode),
-        'checksum': None,
-        'target': None,
-    }
+    info = {'type': 'other'}
+    info.update(_ownership(st, names))
+    info.update(checksum=None, target=None)
     if stat.S_ISREG(st.st_mode):
         info['type'] = 'file'
         info['checksum'] = sha1_file(path)
@@ -781,27 +844,23 @@ def app_state(root, app, names):
     if not exists:
         return state
 
-    for release_id in _subdirectories(releases_dir, 'releases'):
+    for release_id, release_st in _subdirectories(releases_dir, 'releases'):
         release = os.path.join(releases_dir, release_id)
         marker = _lstat(os.path.join(release, app['release_marker']))
         complete = marker is not None and stat.S_ISREG(marker.st_mode)
-        if complete:
-            mtime = marker.st_mtime
-        else:
-            release_st = _lstat(release)
-            if release_st is None:  # removed while being read
-                continue
-            mtime = release_st.st_mtime
+        mtime = marker.st_mtime if complete else release_st.st_mtime
         state['releases'][release_id] = {
             'complete': complete,
             'verified': _is_regular(os.path.join(release, app['verified_marker'])),
             'mtime': float(mtime),
             'venv': _link_child(_readlink(os.path.join(release, 'venv')), release, venvs_dir),
         }
+        state['releases'][release_id].update(_ownership(release_st, names))
 
-    for fingerprint in _subdirectories(venvs_dir, 'virtualenvs'):
+    for fingerprint, venv_st in _subdirectories(venvs_dir, 'virtualenvs'):
         marker = os.path.join(venvs_dir, fingerprint, app['venv_marker_prefix'] + fingerprint)
         state['venvs'][fingerprint] = {'complete': _is_regular(marker)}
+        state['venvs'][fingerprint].update(_ownership(venv_st, names))
 
     for link in ('current', 'previous'):
         target = _readlink(os.path.join(app_dir, link))

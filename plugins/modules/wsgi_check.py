@@ -28,6 +28,9 @@ description:
   - Then the entry module is imported and the application is loaded with the same code the C(.wsgi) files of the
     P(modwsgi.deploy.app#role) role run under mod_wsgi, so a factory is called once, as there, after O(env) is in
     C(os.environ). Any exception, including C(SystemExit), fails the check with the last lines of its traceback.
+  - With O(load=false), the entry module is imported and the callable or the factory is looked up (it must exist and
+    be callable), but a factory is not called, and C(${MODWSGI_APP_...}) in its arguments is not replaced (the
+    arguments are still checked to be Python literals that use only the names listed under O(entry_point)).
   - Finally, unless O(request=false), one request is made by calling the application directly with a PEP 3333
     environ (no network is used). The check fails when the application raises, never calls C(start_response),
     returns something that mod_wsgi would reject (a status or headers that are not strings, a body that is not
@@ -59,11 +62,13 @@ options:
         example V(blog:create_app("prod", debug=False\)) or V(pypiserver:app(roots=["${MODWSGI_APP_DATA}/packages"]\)).
         The arguments are read with C(ast.literal_eval), never evaluated; names, calls, attribute access,
         C(*args) and C(**kwargs) are refused. Only one call, at the end, is allowed.
-      - In the strings of the arguments (also inside lists, tuples, dicts and sets), C(${MODWSGI_APP}),
-        C(${MODWSGI_APP_ROOT}), C(${MODWSGI_APP_DATA}), C(${MODWSGI_APP_CONFIG}) and C(${MODWSGI_APP_RELEASE}) are
-        replaced with the value of that environment variable (from O(env), O(secret_env) or the module's
-        environment; the P(modwsgi.deploy.app#role) role sets them for its apps). Any other C($) is left alone;
-        another C(${MODWSGI_APP_...}) name, or one that is not set, fails the check.
+      - In the strings and bytes of the arguments (also inside lists, tuples, dicts and sets, keys included),
+        C(${MODWSGI_APP}), C(${MODWSGI_APP_ROOT}), C(${MODWSGI_APP_DATA}), C(${MODWSGI_APP_CONFIG}) and
+        C(${MODWSGI_APP_RELEASE}) are replaced with the value of that environment variable (from O(env),
+        O(secret_env) or the module's environment; the P(modwsgi.deploy.app#role) role sets them for its apps). In
+        bytes, the value is encoded as a file name is (C(os.fsencode)), for example
+        V(mercurial.hgweb:hgweb(b"${MODWSGI_APP_DATA}/hgweb.config"\)). Any other C($) is left alone; another
+        C(${MODWSGI_APP_...}) name fails the check, and so does one that is not set, unless O(load=false).
     type: str
     required: true
   python_path:
@@ -147,10 +152,23 @@ options:
   request:
     description:
       - Whether to make the request. With V(false) the check only scans the entry module for C(run) calls,
-        imports it and loads the application (calling its factory), and makes no WSGI call; O(path), O(host),
-        O(script_name), O(method) and O(expected_status) are not used then.
-      - The P(modwsgi.deploy.app#role) role checks the import first, runs the app's setup and migration commands,
-        then makes the full check.
+        imports it and loads the application (calling its factory, unless O(load=false)), and makes no WSGI call;
+        O(path), O(host), O(script_name), O(method) and O(expected_status) are not used then.
+      - The P(modwsgi.deploy.app#role) role first checks the import only (O(request=false), O(load=false)), before
+        it runs the app's setup and migration commands, which may create what the factory needs (such as a
+        directory its arguments name); after them it makes the full check (O(request=true)). A factory is called
+        only in the full check.
+    type: bool
+    default: true
+  load:
+    description:
+      - Whether to load the application, calling the factory of a V(module:factory(...\)) entry point.
+      - With V(false), the entry module is scanned for C(run) calls and imported, and the callable (V(module:callable))
+        or the factory (V(module:factory(...\))) is looked up and must exist and be callable; a factory is not
+        called, and C(${MODWSGI_APP_...}) in its arguments is not replaced with values from the environment (so
+        arguments naming a directory that does not exist yet pass). The arguments are still parsed and checked as
+        described under O(entry_point).
+      - V(false) needs O(request=false); with O(request=true) the module fails (RV(stage=arguments)).
     type: bool
     default: true
 extends_documentation_fragment:
@@ -220,6 +238,15 @@ EXAMPLES = r"""
     request: false
   become: true
 
+- name: Check that the entry module imports and names a factory, before the setup commands create its directories
+  modwsgi.deploy.wsgi_check:
+    venv: /srv/www/hg/releases/3/venv
+    entry_point: mercurial.hgweb:hgweb(b"${MODWSGI_APP_DATA}/hgweb.config")
+    run_as: hg
+    request: false
+    load: false
+  become: true
+
 - name: Show how long the application takes to start
   ansible.builtin.debug:
     msg: "import {{ shop_check.elapsed.import }}s, first request {{ shop_check.elapsed.call }}s"
@@ -253,7 +280,8 @@ elapsed:
   type: dict
   contains:
     import:
-      description: Seconds taken to import the entry module and load the application (calling its factory).
+      description: Seconds taken to import the entry module and load the application (calling its factory), or, with
+        O(load=false), to import it and look up the callable or factory.
       returned: success
       type: float
       sample: 0.412
@@ -280,8 +308,11 @@ python_version:
 stage:
   description:
     - The step that failed. V(arguments) (bad option values), V(setup) (interpreter, user or working directory),
-      V(run_call) (a C(run) call at import time), V(import), V(call) (the request raised or was not valid
-      WSGI), V(status) (unexpected status), V(timeout).
+      V(run_call) (a C(run) call at import time), V(import) (importing the entry module, looking up the callable or
+      the factory, or calling the factory), V(call) (the request raised or was not valid WSGI), V(status) (a status
+      of 500 or above, or one not in O(expected_status); the message names the expected statuses and the status
+      received), V(timeout).
+    - The module returns no stage on success; what ran follows from O(request) and O(load) (see RV(elapsed)).
   returned: failure
   type: str
   sample: run_call
@@ -319,7 +350,6 @@ output:
 
 import json
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -339,11 +369,12 @@ from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_check_c
 # The entry point loader: parses entry_point here, and its file goes next to the check process's program, which
 # loads the application with it as the app role's .wsgi files do (loader_source()).
 from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_entry_point
+from ansible_collections.modwsgi.deploy.plugins.module_utils.run_as import (  # noqa: F401 (RunAs, TRIVIAL_VALUES: the tests)
+    RunAs, RunAsError, TRIVIAL_VALUES, child_environment, env_strings, make_preexec, relax_masking, resolve_user)
 
 
 TAIL_LINES = 20
 # secret_env values that are not hidden in the output (see relax_masking).
-TRIVIAL_VALUES = frozenset(['true', 'false', 'yes', 'no', 'on', 'off', 'none', 'null'])
 OUTPUT_TAIL_BYTES = 16384
 MAX_RESULT_BYTES = 4 * 1024 * 1024
 
@@ -413,18 +444,6 @@ def check_status(status_code, expected_status):
     return None
 
 
-def env_strings(env):
-    """The env option as a dict of str; None becomes the empty string, booleans 'true'/'false'."""
-    result = {}
-    for name, value in (env or {}).items():
-        if value is None:
-            value = ''
-        elif isinstance(value, bool):
-            value = 'true' if value else 'false'
-        result[to_native(name)] = to_native(value, nonstring='simplerepr')
-    return result
-
-
 def format_run_calls(findings):
     lines = ['%s:%d: %s runs at import time (it is not under \'if __name__ == "__main__":\').'
              % (item['file'], item['line'], item['call']) for item in findings]
@@ -456,48 +475,6 @@ def find_interpreter(venv, python):
     if os.path.isdir(candidate) or not os.access(candidate, os.X_OK):
         raise CheckFailed('setup', '%s is not an executable file.' % candidate)
     return candidate
-
-
-class RunAs(object):
-    def __init__(self, name, uid, gid, home, switch):
-        self.name = name
-        self.uid = uid
-        self.gid = gid
-        self.home = home
-        self.switch = switch  # whether the child must change its identity
-
-
-def resolve_user(name):
-    """Return a RunAs for the user, or None without a user. Raises CheckFailed."""
-    if not name:
-        return None
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        raise CheckFailed('setup', 'run_as: the user %r does not exist.' % name)
-    euid = os.geteuid()
-    if euid != 0 and entry.pw_uid != euid:
-        raise CheckFailed('setup', 'run_as=%s needs root privileges (the module runs as uid %d): use become.'
-                                   % (name, euid))
-    return RunAs(entry.pw_name, entry.pw_uid, entry.pw_gid, entry.pw_dir, switch=(euid == 0 and entry.pw_uid != 0))
-
-
-def make_preexec(user):
-    """Return the function run in the child before exec: drop to the user's uid, gid and groups."""
-    def preexec():
-        if user is not None and user.switch:
-            os.setgid(user.gid)
-            os.initgroups(user.name, user.gid)
-            os.setuid(user.uid)
-    return preexec
-
-
-def child_environment(user):
-    env = dict((name, value) for name, value in os.environ.items()
-               if not name.startswith('PYTHON') and name != 'VIRTUAL_ENV')
-    if user is not None:
-        env.update(HOME=user.home, USER=user.name, LOGNAME=user.name)
-    return env
 
 
 def working_directory(chdir, user):
@@ -632,6 +609,10 @@ def run_check(module):
         request = build_request(params['path'], params['host'], params['script_name'], params['method'])
     except ValueError as exc:
         raise CheckFailed('arguments', to_native(exc))
+    if not params['load'] and params['request']:
+        raise CheckFailed('arguments', 'load=false needs request=false: a request needs the application, and with '
+                                       'load=false the factory of the entry point is not called. Set request=false '
+                                       'for the import-only check, or load=true for the full check.')
     if params['timeout'] < 1:
         raise CheckFailed('arguments', 'timeout must be at least 1 second, not %d.' % params['timeout'])
     for option in ('env', 'secret_env'):
@@ -651,6 +632,7 @@ def run_check(module):
         'cwd': working_directory(params['chdir'], user),
         'env': dict(env_strings(params['env']), **env_strings(params['secret_env'])),
         'request': request if params['request'] else None,
+        'load': params['load'],
     }
     result, output, timed_out, returncode = run_child(interpreter, child_params, user, params['timeout'])
 
@@ -663,13 +645,14 @@ def run_check(module):
     stage = result.get('stage')
     as_user = ' as %s' % user.name if user else ''
     target = describe_request(request)
+    calls_factory = entry_point['call'] and params['load']
 
     if timed_out:
         if stage == 'import':
             msg = ('Importing %r%s (entry point %r) did not finish within %d seconds; the check was stopped. '
                    'Something blocks at import time: a server started without an \'if __name__ == "__main__":\' '
                    'guard (app.run(), serve_forever()), a connection to a service that does not answer, or a '
-                   'wait for input.' % (module_name, ' and calling its factory' if entry_point['call'] else '',
+                   'wait for input.' % (module_name, ' and calling its factory' if calls_factory else '',
                                         entry, params['timeout']))
         elif stage == 'call':
             msg = ('The request %s to %r did not finish within %d seconds; the check was stopped. The application '
@@ -716,10 +699,11 @@ def run_check(module):
                     msg += ' (in %s)' % result['entry_file']
                 msg = msg.rstrip('.') + '.'
             else:
-                if result.get('loading') and entry_point['call']:
+                if result.get('loading') and calls_factory:
                     msg = 'Calling the factory of the entry point %r failed: %s' % (entry, result['msg'])
                 elif result.get('loading'):
-                    msg = 'Looking up the callable of the entry point %r failed: %s' % (entry, result['msg'])
+                    msg = 'Looking up the %s of the entry point %r failed: %s' % (
+                        'factory' if entry_point['call'] else 'callable', entry, result['msg'])
                 else:
                     msg = 'Importing %r (entry point %r) failed: %s' % (module_name, entry, result['msg'])
                 if result.get('exception') == 'SystemExit':
@@ -783,21 +767,6 @@ def run_check(module):
     return response
 
 
-def relax_masking(module):
-    """Stop Ansible from hiding trivial secret_env values ('1', 'on', 'true') everywhere in the output.
-
-    They cannot be secrets, and hiding them garbles status lines, line numbers and versions. All secret_env values
-    stay hidden in the returned invocation.
-    """
-    for value in env_strings(module.params['secret_env']).values():
-        if len(value) < 3 or value.lower() in TRIVIAL_VALUES:
-            module.no_log_values.discard(value)
-    module_args = dict(module.params)
-    module_args['secret_env'] = dict(
-        (name, 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER') for name in module.params['secret_env'] or {})
-    return {'module_args': module_args}
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -816,6 +785,7 @@ def main():
             timeout=dict(type='int', default=30),
             expected_status=dict(type='list', elements='int', default=[]),
             request=dict(type='bool', default=True),
+            load=dict(type='bool', default=True),
         ),
         mutually_exclusive=[('venv', 'python')],
         required_one_of=[('venv', 'python')],
@@ -824,7 +794,7 @@ def main():
     invocation = relax_masking(module)
     try:
         result = run_check(module)
-    except CheckFailed as exc:
+    except (CheckFailed, RunAsError) as exc:
         module.fail_json(msg=exc.msg, stage=exc.stage, invocation=invocation, **exc.extra)
     module.exit_json(invocation=invocation, **result)
 

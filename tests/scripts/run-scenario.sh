@@ -35,10 +35,15 @@ step destroy molecule destroy "${target[@]}" >/dev/null
 step create molecule create "${target[@]}"
 step prepare molecule prepare "${target[@]}"
 step "check before converge (must succeed)" molecule converge "${target[@]}" -- --check
-# Verbose and with diffs, so the log shows whatever a user's -v --diff run would.
+# At -vvv and with diffs, as people run a play that went wrong: the log keeps all
+# of it (the verify step's tests/security and secret tests read it for secrets),
+# the console the task lines, results and recap.
 converge_log="$log_dir/$scenario-converge.log"
-step "converge (-v --diff)" \
-  bash -o pipefail -c 'molecule converge "$@" -- -v --diff 2>&1 | tee "'"$converge_log"'"' _ "${target[@]}"
+step "converge (-vvv --diff; full log in $converge_log)" \
+  bash -o pipefail -c 'molecule converge "$@" -- -vvv --diff > "'"$converge_log"'" 2>&1; rc=$?
+    grep -E "^(PLAY|TASK|RUNNING|ok:|changed:|fatal:|failed:|included:|skipping:|[^ ].*: ok=|\[ERROR\]|\[WARNING\])" "'"$converge_log"'" | cut -c1-300
+    [ "$rc" = 0 ] || tail -n 150 "'"$converge_log"'"
+    exit "$rc"' _ "${target[@]}"
 step idempotence molecule idempotence "${target[@]}"
 check_log="$log_dir/$scenario-check.log"
 step "check (--check --diff must report changed=0)" \

@@ -30,6 +30,7 @@ PLUGINS = [
     ("module", "mod_wsgi_info", "modules/mod_wsgi_info.py", "> MODULE", {"apachectl", "apache_binary", "module_path"}),
     ("module", "wsgi_check", "modules/wsgi_check.py", "> MODULE", {"entry_point", "venv", "python", "run_as", "timeout"}),
     ("module", "host_state", "modules/host_state.py", "> MODULE", {"root", "apps", "paths", "globs"}),
+    ("module", "app_command", "modules/app_command.py", "> MODULE", {"command", "chdir", "env", "secret_env", "run_as"}),
     ("filter", "daemon_options", "filter/daemon_options.py", "> FILTER", {"_input", "mod_wsgi_version", "context"}),
     ("lookup", "tree_checksum", "lookup/tree_checksum.py", "> LOOKUP", {"_terms", "exclude"}),
 ]

@@ -77,7 +77,8 @@ def test_builtin_defaults_order_and_values():
     assert list(app_model.BUILTIN_DEFAULTS) == [
         'server_aliases', 'port', 'mount', 'requirements', 'python', 'user', 'group', 'processes', 'threads',
         'daemon_options', 'env', 'secret_env', 'static', 'tls', 'health_check', 'pre_switch', 'keep_releases',
-        'mode', 'pass_authorization', 'extra_directives', 'state', 'setup', 'files', 'shared', 'default_site']
+        'mode', 'pass_authorization', 'extra_directives', 'state', 'setup', 'files', 'shared', 'shared_files',
+        'default_site']
     assert app_model.BUILTIN_DEFAULTS['port'] == 80
     assert app_model.BUILTIN_DEFAULTS['threads'] == 5
     assert app_model.BUILTIN_DEFAULTS['keep_releases'] == 3
@@ -125,7 +126,7 @@ def test_merge_of_a_minimal_app(source):
         'daemon_options': {}, 'env': {}, 'secret_env': {'TOKEN': 's'}, 'static': [], 'tls': None,
         'health_check': {'path': '/', 'status': 200, 'timeout': 30}, 'pre_switch': [], 'keep_releases': 3,
         'mode': 'daemon', 'pass_authorization': False, 'extra_directives': [], 'state': 'present',
-        'setup': [], 'files': [], 'shared': [], 'default_site': False,
+        'setup': [], 'files': [], 'shared': [], 'shared_files': [], 'default_site': False,
         'name': 'hello', 'server_name': 'hello.example.com', 'entry_point': 'hello:app',
         'source': {'version': 'HEAD', 'subdir': '', 'type': 'dir', 'path': source},
         'index': 0, 'requirements_optional': True,
@@ -138,10 +139,13 @@ def test_merge_of_a_minimal_app(source):
         '_secret_file': '/srv/modwsgi/hello/secret_env.json', '_src_rel': 'src',
         '_src_current': '/srv/modwsgi/hello/current/src', '_mount_order': '00001 /', '_site': 'hello.example.com-80',
         '_files': [],
+        '_data_dirs': [],
+        '_static_dirs': [],
+        '_static_parents': [],
     }]
     # The builtin defaults come first, in their order; the app's own keys and the extras follow.
-    assert list(merged[0])[:25] == list(app_model.BUILTIN_DEFAULTS)
-    assert list(merged[0])[-1] == '_files'
+    assert list(merged[0])[:26] == list(app_model.BUILTIN_DEFAULTS)
+    assert list(merged[0])[-1] == '_static_parents'
 
 
 def test_merge_makes_a_relative_source_path_absolute_against_the_playbook(source):
@@ -602,7 +606,11 @@ NAMES = '${MODWSGI_APP}, ${MODWSGI_APP_ROOT}, ${MODWSGI_APP_DATA}, ${MODWSGI_APP
 CONFIG = '/srv/modwsgi/hello/config'
 SHARED = "%s.shared[0] must be a directory relative to the source root (e.g. 'instance'); %s is not: %s."
 FILE_PATH = ("%s.files[0].path must be a file name in the app's config directory (" + CONFIG + "), such as 'settings.ini', "
-             "or an absolute path; got %s.")
+             "a path starting with ${MODWSGI_APP_DATA}/, ${MODWSGI_APP_CONFIG}/ or ${MODWSGI_APP_RELEASE}/, or an absolute "
+             "path; got %s.")
+INSIDE = ("%s.files[0].path \"%s\" is inside the app's directory, which the role manages; put it in its config directory "
+          "(a bare file name, or ${MODWSGI_APP_CONFIG}/...) or its data directory (${MODWSGI_APP_DATA}/...) instead.")
+NOT_NORMAL = '%s.files[0].path must be a normalized absolute path without spaces, quotes or other ${...} names; got "%s".'
 
 
 @pytest.mark.parametrize('changes, expected', [
@@ -639,15 +647,13 @@ FILE_PATH = ("%s.files[0].path must be a file name in the app's config directory
     ({'files': [{'path': 'a.ini', 'content': 'x', 'owner': 'root', 'dest': '/x'}]},
      ['%s.files[0] has unknown keys dest, owner; the keys are path, content, src, mode, secret.' % P]),
     ({'files': [{'path': '/etc//a.ini', 'content': 'x'}]},
-     ['%s.files[0].path must be a normalized absolute path without spaces or quotes; got "/etc//a.ini".' % P]),
+     [NOT_NORMAL % (P, '/etc//a.ini')]),
     ({'files': [{'path': '/etc/my app.ini', 'content': 'x'}]},
-     ['%s.files[0].path must be a normalized absolute path without spaces or quotes; got "/etc/my app.ini".' % P]),
+     [NOT_NORMAL % (P, '/etc/my app.ini')]),
     ({'files': [{'path': '/srv/modwsgi/hello/env.json', 'content': 'x'}]},
-     ["%s.files[0].path \"/srv/modwsgi/hello/env.json\" is inside the app's directory, which the role manages; use a "
-      "path relative to its config directory (%s) instead." % (P, CONFIG)]),
+     [INSIDE % (P, '/srv/modwsgi/hello/env.json')]),
     ({'files': [{'path': '/srv/modwsgi/hello/current/src/app.ini', 'content': 'x'}]},
-     ["%s.files[0].path \"/srv/modwsgi/hello/current/src/app.ini\" is inside the app's directory, which the role manages; "
-      "use a path relative to its config directory (%s) instead." % (P, CONFIG)]),
+     [INSIDE % (P, '/srv/modwsgi/hello/current/src/app.ini')]),
     ({'files': [{'path': 'conf/a.ini', 'content': 'x'}]}, [FILE_PATH % (P, '"conf/a.ini"')]),
     ({'files': [{'path': '..', 'content': 'x'}]}, [FILE_PATH % (P, '".."')]),
     ({'files': [{'path': '', 'content': 'x'}]}, [FILE_PATH % (P, '""')]),
@@ -728,9 +734,7 @@ def test_new_keys_good_values(source, tmp_path):
                                   '/srv/modwsgi/hello/data/.modwsgi-setup', '/srv/modwsgi/hello/data/.modwsgi-setup/x'],
                          ids=['app-dir', 'config-dir', 'data-dir', 'setup-records', 'a-setup-record'])
 def test_files_absolute_path_may_not_be_a_directory_of_the_role(source, path):
-    assert errors([app(source, files=[{'path': path, 'content': 'x'}])]) == [
-        "%s.files[0].path \"%s\" is inside the app's directory, which the role manages; use a path relative to its "
-        "config directory (%s) instead." % (P, path, CONFIG)]
+    assert errors([app(source, files=[{'path': path, 'content': 'x'}])]) == [INSIDE % (P, path)]
 
 
 def test_new_key_messages_come_after_the_others_in_order(source):
@@ -761,11 +765,14 @@ def test_merge_normalizes_the_files_entries(source):
         {'path': 'x.ini', 'src': '/abs/x.ini.j2'},
     ])])[0]
     assert merged['files'][1] == 'not a dict'
+    common = {'release': False, 'rel': None}
     assert merged['_files'] == [
-        {'index': 0, 'path': CONFIG + '/settings.ini', 'content': 'a', 'src': None, 'mode': '0640', 'secret': False},
-        {'index': 2, 'path': '/etc/hello.ini', 'content': None, 'src': '/playbooks/templates/hello.ini.j2', 'mode': '0600',
-         'secret': True},
-        {'index': 3, 'path': CONFIG + '/x.ini', 'content': None, 'src': '/abs/x.ini.j2', 'mode': '0640', 'secret': False},
+        dict(common, index=0, path=CONFIG + '/settings.ini', written='settings.ini', content='a', src=None, mode='0640',
+             secret=False),
+        dict(common, index=2, path='/etc/hello.ini', written='/etc/hello.ini', content=None,
+             src='/playbooks/templates/hello.ini.j2', mode='0600', secret=True),
+        dict(common, index=3, path=CONFIG + '/x.ini', written='x.ini', content=None, src='/abs/x.ini.j2', mode='0640',
+             secret=False),
     ]
     assert merge([app(source, files='x')])[0]['_files'] == []
     assert merge([app(source, files={'path': 'a'})])[0]['_files'] == []

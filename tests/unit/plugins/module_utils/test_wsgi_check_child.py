@@ -148,7 +148,7 @@ def test_child_source_from_a_zip_like_ansiballz(tmp_path):
         for sub in ('modules', 'module_utils'):
             archive.writestr('%s/%s/__init__.py' % (package, sub), b'')
         for sub, name in (('modules', 'wsgi_check.py'), ('module_utils', 'wsgi_check_child.py'),
-                          ('module_utils', 'wsgi_entry_point.py')):
+                          ('module_utils', 'wsgi_entry_point.py'), ('module_utils', 'run_as.py')):
             archive.write(os.path.join(COLLECTION_ROOT, 'plugins', sub, name), '%s/%s/%s' % (package, sub, name))
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1')
     env.pop('PYTHONPATH', None)
@@ -264,10 +264,13 @@ def test_script_under_other_pythons(tmp_path, python):
     (src / 'served.py').write_text(u'import flask\napp = flask.Flask(__name__)\napp.run()\n')
     outcomes = {}
     entry_points = {'hello': 'hello:app', 'served': 'served:app', 'missing': 'missing:app',
-                    'factory': 'hello:make(b"made", status="201 Created")'}
+                    'factory': 'hello:make(b"made", status="201 Created")',
+                    'expanded': 'hello:make(b"${MODWSGI_APP}")',
+                    'not_loaded': 'hello:make(b"${MODWSGI_APP_DATA}")'}
     for module, entry_point in entry_points.items():
-        params = {'entry_point': entry_point, 'python_path': [str(src)], 'cwd': str(src), 'env': {},
-                  'request': dict(REQUEST)}
+        params = {'entry_point': entry_point, 'python_path': [str(src)], 'cwd': str(src),
+                  'env': {'MODWSGI_APP': 'blog'},
+                  'request': None if module == 'not_loaded' else dict(REQUEST), 'load': module != 'not_loaded'}
         result_path = tmp_path / ('%s.json' % module)
         proc = subprocess.run([python, '-B', str(script), str(result_path)], input=json.dumps(params).encode(),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120, check=False)
@@ -276,6 +279,8 @@ def test_script_under_other_pythons(tmp_path, python):
     assert all(result['python_version'] == version and result['done'] for result in outcomes.values())
     assert outcomes['hello']['status'] == '200 OK'
     assert outcomes['factory']['status'] == '201 Created' and outcomes['factory']['body_bytes'] == 4
+    assert outcomes['expanded']['status'] == '200 OK' and outcomes['expanded']['body_bytes'] == len(b'blog')
+    assert outcomes['not_loaded']['stage'] == 'import' and not outcomes['not_loaded'].get('failed')
     text = 'app.run()' if tuple(int(part) for part in version.split('.')) >= (3, 8) else 'run()'  # get_source_segment
     assert outcomes['served']['run_calls'] == [{'file': str(src / 'served.py'), 'line': 3, 'call': text}]
     assert outcomes['missing']['not_found'] is True
@@ -597,8 +602,9 @@ def test_drop_internal_frames_stops_after_twenty_chained_exceptions():
 # In-process: importing the entry point
 # ---------------------------------------------------------------------------
 
-def load(entry_point):
-    return child.load_application(child.entry_point_loader(), entry_point, entry_point.split(':')[0])
+def load(entry_point, call_factory=True):
+    return child.load_application(child.entry_point_loader(), entry_point, entry_point.split(':')[0],
+                                  call_factory=call_factory)
 
 
 def test_load_application(sandbox):
@@ -673,6 +679,70 @@ def test_load_application_failures(sandbox, monkeypatch, source, entry_point, ex
         assert problem['sys_path'] == sys.path
     else:
         assert 'traceback_tail' not in problem and 'exception' not in problem
+
+
+def test_load_application_without_calling_the_factory(sandbox, monkeypatch):
+    for name in ('MODWSGI_APP', 'MODWSGI_APP_DATA'):
+        monkeypatch.delenv(name, raising=False)
+    write(sandbox, {'wcc_nocall.py': '''\
+        import os
+        CALLS = []
+
+        def create_app(config, data=None):
+            CALLS.append(config)
+            if not os.path.isdir(os.path.dirname(config)):
+                raise RuntimeError("no such directory: " + config)
+
+        def app(environ, start_response):
+            return []
+        '''})
+    # The names are not set: the arguments are not expanded, the factory is only looked up.
+    factory, problem = load('wcc_nocall:create_app("${MODWSGI_APP_DATA}/hgweb.config", data={b"${MODWSGI_APP}": 1})',
+                            call_factory=False)
+    assert problem is None
+    assert factory is sys.modules['wcc_nocall'].create_app
+    application, problem = load('wcc_nocall:app', call_factory=False)
+    assert problem is None and application is sys.modules['wcc_nocall'].app
+    assert sys.modules['wcc_nocall'].CALLS == []
+
+
+@pytest.mark.parametrize('source, entry_point, expected', [
+    ('app = None\n', 'wcc_lookup:make()',
+     {'msg': "'wcc_lookup' has no attribute 'make'", 'wrong_entry_point': True}),
+    ('app = None\n', 'wcc_lookup:application',
+     {'msg': "'wcc_lookup' has no attribute 'application'", 'wrong_entry_point': True}),
+    ('make = {}\n', 'wcc_lookup:make("${MODWSGI_APP_DATA}")',
+     {'msg': "'wcc_lookup:make' is a dict, not a callable", 'wrong_entry_point': True}),
+    ('app = "text"\n', 'wcc_lookup:app',
+     {'msg': "'wcc_lookup:app' is a str, not a callable", 'wrong_entry_point': True}),
+    ('def __getattr__(name):\n    raise RuntimeError("lazy " + name)\n', 'wcc_lookup:make()',
+     {'msg': 'RuntimeError: lazy make', 'exception': 'RuntimeError', 'loading': True}),
+    ('raise SystemExit(2)\n', 'wcc_lookup:make()',
+     {'msg': 'SystemExit: 2', 'exception': 'SystemExit'}),
+])
+def test_load_application_without_calling_the_factory_failures(sandbox, source, entry_point, expected):
+    write(sandbox, {'wcc_lookup.py': source})
+    application, problem = load(entry_point, call_factory=False)
+    assert application is None
+    assert problem['failed'] is True and problem['stage'] == 'import'
+    for key, value in expected.items():
+        assert problem[key] == value
+
+
+@pytest.mark.parametrize('source, entry_point', [
+    ('def make():\n    raise RuntimeError("no database")\n', 'wcc_nocall2:make()'),
+    ('def make():\n    pass\n', 'wcc_nocall2:make()'),
+    ('def make():\n    return make\n', 'wcc_nocall2:make(debug=True)'),
+    ('def make(path):\n    return make\n', 'wcc_nocall2:make("${MODWSGI_APP_CONFIG}/app.ini")'),
+])
+def test_load_application_without_calling_the_factory_passes_what_only_the_call_would_refuse(
+        sandbox, monkeypatch, source, entry_point):
+    monkeypatch.delenv('MODWSGI_APP_CONFIG', raising=False)
+    write(sandbox, {'wcc_nocall2.py': source})
+    factory, problem = load(entry_point, call_factory=False)
+    assert problem is None and factory is sys.modules['wcc_nocall2'].make
+    application, problem = load(entry_point)
+    assert application is None and problem['stage'] == 'import'
 
 
 # ---------------------------------------------------------------------------
@@ -1028,6 +1098,39 @@ def test_check_without_a_request_only_loads_the_application(sandbox):
     assert result == {}
     assert sys.modules['wcc_only'].CALLS == ['factory']
     assert child._STATE['stage'] == 'import' and set(child._STATE['elapsed']) == {'import'}
+
+
+def test_check_with_load_false_imports_and_looks_up_the_factory_only(sandbox):
+    write(sandbox, {'wcc_noload.py': '''\
+        CALLS = []
+
+        def create(path):
+            CALLS.append(path)
+            raise RuntimeError("the factory was called")
+        '''})
+    params = params_for(sandbox, 'wcc_noload', 'create(b"${MODWSGI_APP_DATA}/hgweb.config")', request=False)
+    params['load'] = False
+    result = child.check(params)
+    assert result == {}
+    assert sys.modules['wcc_noload'].CALLS == []
+    assert child._STATE['stage'] == 'import' and set(child._STATE['elapsed']) == {'import'}
+    assert child._STATE['entry_file'] == str(sandbox / 'wcc_noload.py')
+    params['entry_point'] = 'wcc_noload:missing()'
+    result = child.check(params)
+    assert result['stage'] == 'import' and result['wrong_entry_point'] is True
+    assert result['msg'] == "'wcc_noload' has no attribute 'missing'"
+
+
+def test_check_with_load_false_still_refuses_run_calls_and_bad_arguments(sandbox):
+    write(sandbox, {'wcc_noload_run.py': 'import flask\napp = flask.Flask(__name__)\napp.run()\n',
+                    'wcc_noload_args.py': 'raise RuntimeError("imported")\n'})
+    params = dict(params_for(sandbox, 'wcc_noload_run', request=False), load=False)
+    assert child.check(params)['stage'] == 'run_call'
+    params = dict(params_for(sandbox, 'wcc_noload_args', 'make(b"${MODWSGI_APP_HOME}")', request=False), load=False)
+    result = child.check(params)
+    assert result['stage'] == 'import' and result['wrong_entry_point'] is True
+    assert '${MODWSGI_APP_HOME} is not one of the names expanded' in result['msg']
+    assert 'wcc_noload_run' not in sys.modules and 'wcc_noload_args' not in sys.modules
 
 
 def test_check_refuses_a_bad_entry_point_before_importing(sandbox):

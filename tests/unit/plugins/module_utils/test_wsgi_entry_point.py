@@ -70,6 +70,10 @@ def entry(module, attributes, call=False, args=(), kwargs=None):
     ('x:f("${HOME} $PATH ${MODWSGI_APPS} $MODWSGI_APP_X")',
      entry('x', ['f'], True, ['${HOME} $PATH ${MODWSGI_APPS} $MODWSGI_APP_X'])),
     ('x:f("tab\\there")', entry('x', ['f'], True, ['tab\there'])),
+    ('mercurial.hgweb:hgweb(b"${MODWSGI_APP_DATA}/hgweb.config")',
+     entry('mercurial.hgweb', ['hgweb'], True, [b'${MODWSGI_APP_DATA}/hgweb.config'])),
+    ('x:f({b"${MODWSGI_APP}": [rb"\\${MODWSGI_APP_ROOT}", b"\\xff"]})',
+     entry('x', ['f'], True, [{b'${MODWSGI_APP}': [b'\\${MODWSGI_APP_ROOT}', b'\xff']}])),
 ])
 def test_parse_entry_point(text, expected):
     assert parse_entry_point(text) == expected
@@ -130,6 +134,13 @@ def test_parse_entry_point(text, expected):
      'arguments: ' + NAMES + '.'),
     ('hello:create_app(paths={"x": ["${MODWSGI_APP_}"]})',
      "in keyword argument 'paths' ({\"x\": [\"${MODWSGI_APP_}\"]}), ${MODWSGI_APP_} is not one of the names"),
+    ('hello:create_app(b"${MODWSGI_APP_HOME}/x")',
+     'in argument 1 (b"${MODWSGI_APP_HOME}/x"), ${MODWSGI_APP_HOME} is not one of the names expanded in '
+     'entry_point arguments: ' + NAMES + '.'),
+    ('hello:create_app(m={b"${MODWSGI_APP_X}": 1})',
+     "in keyword argument 'm' ({b\"${MODWSGI_APP_X}\": 1}), ${MODWSGI_APP_X} is not one of the names"),
+    ('hello:create_app([(b"ok", b"${MODWSGI_APP_data}")])',
+     'in argument 1 ([(b"ok", b"${MODWSGI_APP_data}")]), ${MODWSGI_APP_data} is not one of the names'),
 ])
 def test_parse_entry_point_refusals(text, problem):
     with pytest.raises(ValueError) as excinfo:
@@ -190,12 +201,53 @@ def test_expand_recursively_and_leave_the_rest_alone():
     ]
     assert expand_directories(value, ENVIRON) == [
         '/srv/blog/data/packages',
-        ('blog-blog', 1, None, b'${MODWSGI_APP}'),
+        ('blog-blog', 1, None, b'blog'),
         {'blog': {'/etc/blog/x'}, 'n': [2.5, True]},
         '$HOME ${HOME} $MODWSGI_APP ${MODWSGI_APPS} $blog {MODWSGI_APP}',
     ]
     assert expand_directories({'k': ['x']}, {}) == {'k': ['x']}
     assert expand_directories(7, {}) == 7
+
+
+def test_expand_in_bytes():
+    assert expand_directories(b'${MODWSGI_APP_DATA}/hgweb.config', ENVIRON) == b'/srv/blog/data/hgweb.config'
+    value = {b'${MODWSGI_APP}': [b'${MODWSGI_APP_ROOT}', (b'${MODWSGI_APP_CONFIG}/x',)],
+             'k': {b'${MODWSGI_APP_RELEASE}'}, b'plain': b'$HOME ${HOME} $MODWSGI_APP ${MODWSGI_APPS}'}
+    result = expand_directories(value, ENVIRON)
+    assert result == {b'blog': [b'/srv/blog', (b'/etc/blog/x',)], 'k': {b'/srv/blog/releases/7'},
+                      b'plain': b'$HOME ${HOME} $MODWSGI_APP ${MODWSGI_APPS}'}
+    assert all(isinstance(item, bytes) for item in (result[b'blog'][0], result[b'blog'][1][0]))
+
+
+def test_expand_in_bytes_keeps_bytes_that_are_not_text():
+    # Not UTF-8, a NUL, and what looks like an escape: all come back as they were around the expanded name.
+    assert expand_directories(b'\xff\x00\\x41${MODWSGI_APP}\xc3', ENVIRON) == b'\xff\x00\\x41blog\xc3'
+    assert expand_directories(b'', ENVIRON) == b''
+
+
+@pytest.mark.parametrize('directory', [u'/srv/caf\u00e9', u'/srv/\udcff\udcfe'])
+def test_expand_in_bytes_encodes_as_the_file_system_does(directory):
+    # os.environ holds what the operating system gave, decoded with os.fsdecode (surrogateescape for bytes that are
+    # not valid in the file system encoding): os.fsencode gives the original bytes back.
+    result = expand_directories(b'${MODWSGI_APP_DATA}/x', {'MODWSGI_APP_DATA': directory})
+    assert result == os.fsencode(directory) + b'/x'
+    if sys.getfilesystemencoding().lower().replace('-', '') == 'utf8':
+        assert result == {u'/srv/caf\u00e9': b'/srv/caf\xc3\xa9/x', u'/srv/\udcff\udcfe': b'/srv/\xff\xfe/x'}[directory]
+
+
+@pytest.mark.parametrize('value', [b'${MODWSGI_APP_HOME}', {b'${MODWSGI_APP_HOME}': 1},
+                                   [(b'a', b'${MODWSGI_APP_HOME}')]])
+def test_expand_in_bytes_refuses_other_names(value):
+    with pytest.raises(ValueError) as excinfo:
+        expand_directories(value, ENVIRON)
+    assert str(excinfo.value) == ('${MODWSGI_APP_HOME} is not one of the names expanded in entry_point arguments: '
+                                  + NAMES)
+
+
+def test_expand_in_bytes_refuses_names_missing_from_the_environment():
+    with pytest.raises(ValueError) as excinfo:
+        expand_directories([b'${MODWSGI_APP_DATA}/hgweb.config'], {})
+    assert str(excinfo.value).startswith('${MODWSGI_APP_DATA} is not set in the environment')
 
 
 def test_expand_keeps_the_input_and_its_types():
@@ -299,6 +351,14 @@ def test_load_calls_the_factory_once_with_its_arguments(apps):
                             (('prod', ['/srv/blog/data']), {'debug': False, 'm': {'blog': ('/srv/blog',)}})]
 
 
+def test_load_expands_bytes_arguments(apps):
+    write(apps, 'wep_app.py', FACTORY)
+    module = __import__('wep_app')
+    assert load_application('wep_app:create_app(b"${MODWSGI_APP_DATA}/hgweb.config", '
+                            'm={b"${MODWSGI_APP}": [b"${MODWSGI_APP_ROOT}", "${MODWSGI_APP}"]})', ENVIRON) is module.app
+    assert module.CALLS == [((b'/srv/blog/data/hgweb.config',), {'m': {b'blog': [b'/srv/blog', 'blog']}})]
+
+
 def test_load_in_a_package(apps):
     (apps / 'wep_pkg').mkdir()
     write(apps, 'wep_pkg/__init__.py', '')
@@ -364,7 +424,7 @@ def test_file_imports_only_the_standard_library_and_runs_nothing():
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, 'relative import on line %d' % node.lineno
             names.add(node.module.split('.')[0])
-    assert names == {'__future__', 'ast', 'importlib', 're'}
+    assert names == {'__future__', 'ast', 'importlib', 'os', 're'}
     assert [type(node).__name__ for node in tree.body if isinstance(node, (ast.Expr, ast.If))] == ['Expr']  # docstring
     assert '__main__' not in read_loader_file().decode('ascii')
 
@@ -374,8 +434,9 @@ def test_file_works_as_standalone_source(apps):
     namespace = {'__name__': 'inlined'}
     exec(compile(read_loader_file(), 'app.wsgi', 'exec'), namespace)
     assert set(['parse_entry_point', 'expand_directories', 'load_application', 'EXPANDED_NAMES']) <= set(namespace)
-    assert namespace['load_application']('wep_app:create_app(n="${MODWSGI_APP}")', ENVIRON).__name__ == 'app'
-    assert sys.modules['wep_app'].CALLS == [((), {'n': 'blog'})]
+    assert namespace['load_application']('wep_app:create_app(n="${MODWSGI_APP}", b=b"${MODWSGI_APP}")',
+                                         ENVIRON).__name__ == 'app'
+    assert sys.modules['wep_app'].CALLS == [((), {'n': 'blog', 'b': b'blog'})]
 
 
 OTHER_PYTHON_PROBE = '''
@@ -394,7 +455,8 @@ print(json.dumps(results))
 
 PROBED = ['x:f()', 'x:f(-1, 2.5, "${MODWSGI_APP}", b"b", None, True, (1,), {1}, {"k": [()]}, y=[1])',
           'x:f(a)', 'x:f(a.b)', 'x:f(g())', 'x:f(*a)', 'x:f(**a)', 'x:f(a=1, a=2)', 'x:f()()', 'x:f(', 'x',
-          'x:f("${MODWSGI_APP_X}")', 'x:f([x for x in y])']
+          'x:f("${MODWSGI_APP_X}")', 'x:f([x for x in y])', 'x:f(b"${MODWSGI_APP}/x", {b"${MODWSGI_APP}": b"\\xff"})',
+          'x:f(b"${MODWSGI_APP_X}")']
 
 
 @pytest.mark.parametrize('python', other_pythons() or [None])

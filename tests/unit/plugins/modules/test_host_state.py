@@ -132,6 +132,13 @@ def mode_of(path):
     return '%04o' % stat.S_IMODE(os.lstat(str(path)).st_mode)
 
 
+def owned(path, **fields):
+    """``fields`` with the owner, group and mode RV(apps.releases) and RV(apps.venvs) give for the directory ``path``
+    (owned by the user running the tests)."""
+    return dict(fields, owner=pwd.getpwuid(os.getuid()).pw_name, group=grp.getgrgid(os.getgid()).gr_name,
+                mode=mode_of(path))
+
+
 def entry(kind, path, checksum=None, target=None, owner=None, group=None):
     """The expected RV(paths) value of ``path`` (owned by the user running the tests unless told)."""
     return {
@@ -242,22 +249,27 @@ def test_deployed_app(run, hello):
     assert state['current_verified'] is True
 
     assert state['releases'] == {
-        'abc123def456': {'complete': True, 'verified': True, 'mtime': 1700000300.25, 'venv': '5f0e1d2c3b4a'},
-        '0123456789ab': {'complete': True, 'verified': False, 'mtime': 1700000100.5, 'venv': '99aa88bb77cc'},
-        'ffffeeeedddd': {'complete': False, 'verified': False, 'mtime': 1600000000.75, 'venv': '000000000000'},
-        '111111111111': {'complete': True, 'verified': False, 'mtime': 1500000000.0, 'venv': '5f0e1d2c3b4a'},
-        '222222222222': {'complete': True, 'verified': False, 'mtime': 1400000000.0, 'venv': None},
-        '333333333333': {'complete': True, 'verified': False, 'mtime': 1300000000.0, 'venv': None},
-        '444444444444': {'complete': False, 'verified': False, 'mtime': 1200000000.0, 'venv': None},
+        'abc123def456': owned(releases / 'abc123def456', complete=True, verified=True, mtime=1700000300.25,
+                              venv='5f0e1d2c3b4a'),
+        '0123456789ab': owned(releases / '0123456789ab', complete=True, verified=False, mtime=1700000100.5,
+                              venv='99aa88bb77cc'),
+        'ffffeeeedddd': owned(releases / 'ffffeeeedddd', complete=False, verified=False, mtime=1600000000.75,
+                              venv='000000000000'),
+        '111111111111': owned(releases / '111111111111', complete=True, verified=False, mtime=1500000000.0,
+                              venv='5f0e1d2c3b4a'),
+        '222222222222': owned(releases / '222222222222', complete=True, verified=False, mtime=1400000000.0, venv=None),
+        '333333333333': owned(releases / '333333333333', complete=True, verified=False, mtime=1300000000.0, venv=None),
+        '444444444444': owned(releases / '444444444444', complete=False, verified=False, mtime=1200000000.0, venv=None),
     }
     for release in state['releases'].values():
         assert isinstance(release['mtime'], float)
 
+    venvs = app / 'venvs'
     assert state['venvs'] == {
-        '5f0e1d2c3b4a': {'complete': True},
-        '99aa88bb77cc': {'complete': False},
-        'deadbeef0000': {'complete': False},
-        'cafe00000000': {'complete': False},
+        '5f0e1d2c3b4a': owned(venvs / '5f0e1d2c3b4a', complete=True),
+        '99aa88bb77cc': owned(venvs / '99aa88bb77cc', complete=False),
+        'deadbeef0000': owned(venvs / 'deadbeef0000', complete=False),
+        'cafe00000000': owned(venvs / 'cafe00000000', complete=False),
     }
     assert state['user'] == me()
     assert state['group'] == my_group()
@@ -332,8 +344,8 @@ def test_unverified_current_and_custom_markers(run, tmp_path):
         current='releases/r1/',
         current_release='r1',
         current_verified=False,
-        releases={'r1': {'complete': True, 'verified': False, 'mtime': 1234.5, 'venv': 'v1'}},
-        venvs={'v1': {'complete': True}},
+        releases={'r1': owned(release, complete=True, verified=False, mtime=1234.5, venv='v1')},
+        venvs={'v1': owned(venv, complete=True)},
     )}
 
     touch(release / 'OK')
@@ -343,6 +355,82 @@ def test_unverified_current_and_custom_markers(run, tmp_path):
     }))['apps']['shop']
     assert state['current_verified'] is True
     assert state['releases']['r1']['verified'] is True
+
+
+RELEASE_KEYS = {'complete', 'verified', 'mtime', 'venv', 'owner', 'group', 'mode'}
+VENV_KEYS = {'complete', 'owner', 'group', 'mode'}
+
+
+def test_owner_group_and_mode_of_releases_and_venvs(run, tmp_path):
+    root = tmp_path / 'srv'
+    app = root / 'own'
+    modes = {'r0755': 0o755, 'r0700': 0o700, 'r2750': 0o2750, 'r1777': 0o1777}
+    for name, mode in modes.items():
+        release = make_release(app, name, complete=name != 'r0700')
+        os.chmod(str(release / 'src'), 0o600 if mode != 0o700 else 0o755)  # what the release holds does not count
+        os.chmod(str(release), mode)
+    for name, mode in (('v0755', 0o755), ('v0750', 0o750), ('v4711', 0o4711)):
+        venv = make_venv(app, name, complete=name != 'v0750')
+        os.chmod(str(venv / 'bin'), 0o700)
+        os.chmod(str(venv), mode)
+    os.symlink('r0700', str(app / 'releases' / 'link-to-r0700'))
+    os.symlink('v0750', str(app / 'venvs' / 'link-to-v0750'))
+    try:
+        state = exit_result(run({'root': str(root), 'apps': [{'name': 'own'}]}))['apps']['own']
+    finally:
+        for directory in list((app / 'releases').iterdir()) + list((app / 'venvs').iterdir()):
+            if not directory.is_symlink():
+                os.chmod(str(directory), 0o755)
+    user = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    assert sorted(state['releases']) == sorted(modes)
+    for name, mode in modes.items():
+        assert set(state['releases'][name]) == RELEASE_KEYS
+        assert (state['releases'][name]['owner'], state['releases'][name]['group']) == (user, group)
+        assert state['releases'][name]['mode'] == '%04o' % mode
+    assert state['releases']['r0700']['complete'] is False
+    assert sorted(state['venvs']) == ['v0750', 'v0755', 'v4711']
+    assert [state['venvs'][name]['mode'] for name in ('v0755', 'v0750', 'v4711')] == ['0755', '0750', '4711']
+    for venv in state['venvs'].values():
+        assert set(venv) == VENV_KEYS
+        assert (venv['owner'], venv['group']) == (user, group)
+    assert state['venvs']['v0750']['complete'] is False
+
+
+def test_owner_and_group_of_releases_and_venvs_without_a_name(run, monkeypatch, tmp_path):
+    root = tmp_path / 'srv'
+    make_release(root / 'app', 'r1')
+    make_venv(root / 'app', 'v1')
+
+    def no_names(gid):
+        raise KeyError(gid)
+
+    monkeypatch.setattr(host_state.grp, 'getgrgid', no_names)
+    monkeypatch.setattr(host_state.pwd, 'getpwuid', no_names)
+    state = exit_result(run({'root': str(root), 'apps': [{'name': 'app'}]}))['apps']['app']
+    ids = (str(os.getuid()), str(os.getgid()))
+    assert (state['releases']['r1']['owner'], state['releases']['r1']['group']) == ids
+    assert (state['venvs']['v1']['owner'], state['venvs']['v1']['group']) == ids
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason='needs root to give directories to another user')
+def test_releases_and_venvs_still_owned_by_the_app_user(run, tmp_path):
+    # What the app role looks for: releases and venvs built by older versions, owned by the app's user.
+    nobody = pwd.getpwnam('nobody')
+    root = tmp_path / 'srv'
+    old_release = make_release(root / 'app', 'old')
+    make_release(root / 'app', 'new')
+    old_venv = make_venv(root / 'app', 'oldvenv')
+    make_venv(root / 'app', 'newvenv')
+    for directory in (old_release, old_venv):
+        os.chown(str(directory), nobody.pw_uid, nobody.pw_gid)
+        os.chown(str(directory / ('src' if directory == old_release else 'bin')), 0, 0)
+    state = exit_result(run({'root': str(root), 'apps': [{'name': 'app'}]}))['apps']['app']
+    nogroup = grp.getgrgid(nobody.pw_gid).gr_name
+    assert (state['releases']['old']['owner'], state['releases']['old']['group']) == ('nobody', nogroup)
+    assert (state['venvs']['oldvenv']['owner'], state['venvs']['oldvenv']['group']) == ('nobody', nogroup)
+    root_name = pwd.getpwuid(0).pw_name
+    assert (state['releases']['new']['owner'], state['venvs']['newvenv']['owner']) == (root_name, root_name)
 
 
 # ---------------------------------------------------------------------------
@@ -386,8 +474,9 @@ def test_links(run, tmp_path, current, previous, current_release, previous_relea
         current_release=current_release,
         previous_release=previous_release,
         current_verified=current_release is not None,
-        releases={'aaaaaaaaaaaa': {'complete': True, 'verified': True, 'mtime': 2000.0, 'venv': None}},
-        venvs={'bbbbbbbbbbbb': {'complete': True}},
+        releases={'aaaaaaaaaaaa': owned(app / 'releases' / 'aaaaaaaaaaaa', complete=True, verified=True, mtime=2000.0,
+                                        venv=None)},
+        venvs={'bbbbbbbbbbbb': owned(app / 'venvs' / 'bbbbbbbbbbbb', complete=True)},
     )
 
 
@@ -398,8 +487,9 @@ def test_links_that_are_not_symbolic_links(run, tmp_path):
     state = exit_result(run({'root': str(root), 'apps': [{'name': 'links'}]}))['apps']['links']
     assert state == empty_state(
         exists=True,
-        releases={'aaaaaaaaaaaa': {'complete': True, 'verified': True, 'mtime': 2000.0, 'venv': None}},
-        venvs={'bbbbbbbbbbbb': {'complete': True}},
+        releases={'aaaaaaaaaaaa': owned(app / 'releases' / 'aaaaaaaaaaaa', complete=True, verified=True, mtime=2000.0,
+                                        venv=None)},
+        venvs={'bbbbbbbbbbbb': owned(app / 'venvs' / 'bbbbbbbbbbbb', complete=True)},
     )
 
 
@@ -489,8 +579,9 @@ def test_several_apps_and_check_mode(run, hello):
         exists=True,
         current='releases/cccccccccccc',
         current_release='cccccccccccc',
-        releases={'cccccccccccc': {'complete': True, 'verified': False, 'mtime': 3000.0, 'venv': 'dddddddddddd'}},
-        venvs={'dddddddddddd': {'complete': True}},
+        releases={'cccccccccccc': owned(hello / 'second' / 'releases' / 'cccccccccccc', complete=True, verified=False,
+                                        mtime=3000.0, venv='dddddddddddd')},
+        venvs={'dddddddddddd': owned(hello / 'second' / 'venvs' / 'dddddddddddd', complete=True)},
     )
     assert result['apps']['third'] == empty_state()
     assert result['paths'] == {str(hello / 'second' / 'current'): entry(

@@ -610,9 +610,31 @@ def test_expected_status_mismatch(tmp_path, run_module):
     result = run_module(check_args(src, 'hello:app', expected_status=[200, 204]))
     assert isinstance(result, AnsibleFailJson)
     assert result.result['stage'] == 'status'
-    assert 'status 302 is not one of the expected 200, 204' in result.result['msg']
+    # The message names the status received and the expected ones.
+    assert result.result['msg'] == ("The request GET http://localhost/ to 'hello:app' answered '302 Found': status 302 "
+                                    "is not one of the expected 200, 204.")
+    assert (result.result['status'], result.result['status_code']) == ('302 Found', 302)
+    assert result.result['headers'] == [['Location', '/login']]
+    result = run_module(check_args(src, 'hello:app', expected_status=[200]))
+    assert isinstance(result, AnsibleFailJson)
+    assert result.result['msg'].endswith("answered '302 Found': status 302 is not one of the expected 200.")
     result = run_module(check_args(src, 'hello:app', expected_status=[302]))
     assert isinstance(result, AnsibleExitJson), result.result
+
+
+def test_expected_status_decides_alone(tmp_path, run_module):
+    # With expected_status, a status below 500 that is not listed fails, and a listed 5xx passes.
+    src = make_app(tmp_path, {'hello.py': '''\
+        def app(environ, start_response):
+            start_response(environ["QUERY_STRING"].replace("+", " "), [])
+            return [b""]
+        '''})
+    result = run_module(check_args(src, 'hello:app', path='/?404+Not+Found', expected_status=[200]))
+    assert isinstance(result, AnsibleFailJson) and result.result['stage'] == 'status'
+    assert "answered '404 Not Found': status 404 is not one of the expected 200." in result.result['msg']
+    result = run_module(check_args(src, 'hello:app', path='/?503+Service+Unavailable', expected_status=[200, 503]))
+    assert isinstance(result, AnsibleExitJson), result.result
+    assert result.result['status_code'] == 503
 
 
 def test_timeout_at_import(tmp_path, run_module):
@@ -770,6 +792,137 @@ def test_request_false_still_refuses_run_calls_and_what_is_not_callable(tmp_path
     result = run_module(check_args(src, 'hello:make()', request=False))
     assert isinstance(result, AnsibleFailJson) and result.result['stage'] == 'import'
     assert "the factory 'hello:make' returned NoneType, not a WSGI callable" in result.result['msg']
+
+
+HGWEB_APP = '''\
+import os
+
+CALLS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "calls.log")
+
+
+def hgweb(config, name=None):
+    with open(CALLS_FILE, "a") as handle:
+        handle.write(repr((config, name)) + "\\n")
+    if not os.path.isdir(os.path.dirname(config)):
+        raise FileNotFoundError("no such directory: %r" % os.path.dirname(config))
+
+    def app(environ, start_response):
+        start_response("200 OK", [("X-Config", repr(config))])
+        return [b"hg"]
+    return app
+'''
+
+
+def test_load_false_does_not_call_the_factory_before_the_setup_commands(tmp_path, run_module):
+    # The app role's order: the import-only check before the setup commands (which make the data directory), the
+    # full check after them.
+    src = make_app(tmp_path, {'hg.py': HGWEB_APP})
+    data = tmp_path / 'data'
+    entry_point = 'hg:hgweb(b"${MODWSGI_APP_DATA}/hgweb.config", name={b"${MODWSGI_APP}": "${MODWSGI_APP}"})'
+    env = {'MODWSGI_APP': 'hg', 'MODWSGI_APP_DATA': str(data)}
+    result = run_module(check_args(src, entry_point, env=env, request=False, load=False))
+    assert isinstance(result, AnsibleExitJson), result.result
+    result = result.result
+    assert not (src / 'calls.log').exists()
+    assert set(result['elapsed']) == {'import'} and result['elapsed']['import'] >= 0
+    assert result['entry_file'] == str(src / 'hg.py')
+    assert result['python_version'] == '%d.%d' % sys.version_info[:2]
+    assert not set(result) & {'status', 'status_code', 'headers', 'body_bytes', 'stage'}
+    assert result['invocation']['module_args']['load'] is False
+
+    # Without the environment too: nothing is expanded.
+    result = run_module(check_args(src, entry_point, request=False, load=False))
+    assert isinstance(result, AnsibleExitJson), result.result
+    assert not (src / 'calls.log').exists()
+
+    # Loading calls the factory, which fails while the directory is missing.
+    result = run_module(check_args(src, entry_point, env=env, request=False))
+    assert isinstance(result, AnsibleFailJson)
+    assert result.result['stage'] == 'import'
+    assert result.result['msg'].startswith("Calling the factory of the entry point %r failed: FileNotFoundError: "
+                                           % entry_point)
+
+    data.mkdir()
+    (src / 'calls.log').unlink()
+    result = run_module(check_args(src, entry_point, env=env))
+    assert isinstance(result, AnsibleExitJson), result.result
+    config = os.fsencode(str(data / 'hgweb.config'))
+    assert dict(result.result['headers'])['X-Config'] == repr(config)
+    assert (src / 'calls.log').read_text().splitlines() == [repr((config, {b'hg': 'hg'}))]
+
+
+def test_load_false_looks_up_the_callable_or_factory(tmp_path, run_module):
+    src = make_app(tmp_path, {
+        'hello.py': '''\
+            settings = {}
+
+            def make(debug):
+                raise RuntimeError("the factory was called")
+
+            def app(environ, start_response):
+                raise RuntimeError("the application was called")
+            ''',
+        'lazy.py': '''\
+            def __getattr__(name):
+                raise RuntimeError("lazy " + name)
+            ''',
+        'broken.py': 'import not_installed_anywhere_7f3a\n',
+        'served.py': 'import flask\napp = flask.Flask(__name__)\napp.run()\n',
+    })
+    for entry_point in ('hello:app', 'hello:make()', 'hello:make(debug=True, extra=b"${MODWSGI_APP_CONFIG}")'):
+        result = run_module(check_args(src, entry_point, request=False, load=False))
+        assert isinstance(result, AnsibleExitJson), (entry_point, result.result)
+    for entry_point, fragment in [
+            ('hello:missing', "The entry point 'hello:missing' is wrong: 'hello' has no attribute 'missing' (in %s)."),
+            ('hello:missing()', "The entry point 'hello:missing()' is wrong: 'hello' has no attribute 'missing' "
+                                "(in %s)."),
+            ('hello:settings', "The entry point 'hello:settings' is wrong: 'hello:settings' is a dict, not a callable "
+                               "(in %s)."),
+            ('hello:settings()', "The entry point 'hello:settings()' is wrong: 'hello:settings' is a dict, not a "
+                                 "callable (in %s).")]:
+        result = run_module(check_args(src, entry_point, request=False, load=False))
+        assert isinstance(result, AnsibleFailJson), entry_point
+        assert result.result['stage'] == 'import'
+        assert result.result['msg'] == fragment % (src / 'hello.py')
+    result = run_module(check_args(src, 'lazy:make()', request=False, load=False))
+    assert isinstance(result, AnsibleFailJson) and result.result['stage'] == 'import'
+    assert result.result['msg'].startswith("Looking up the factory of the entry point 'lazy:make()' failed: "
+                                           "RuntimeError: lazy make")
+    result = run_module(check_args(src, 'broken:app', request=False, load=False))
+    assert isinstance(result, AnsibleFailJson) and result.result['stage'] == 'import'
+    assert "No module named 'not_installed_anywhere_7f3a'" in result.result['msg']
+    result = run_module(check_args(src, 'served:app', request=False, load=False))
+    assert isinstance(result, AnsibleFailJson) and result.result['stage'] == 'run_call'
+
+
+@pytest.mark.parametrize('entry_point, fragment', [
+    ('hello:make(b"${MODWSGI_APP_HOME}")', '${MODWSGI_APP_HOME} is not one of the names expanded'),
+    ('hello:make(config)', 'argument 1 (config) is a name'),
+])
+def test_load_false_still_checks_the_arguments(tmp_path, run_module, entry_point, fragment):
+    result = run_module({'python': str(tmp_path / 'never-run'), 'entry_point': entry_point, 'request': False,
+                         'load': False})
+    assert isinstance(result, AnsibleFailJson)
+    assert result.result['stage'] == 'arguments'
+    assert fragment in result.result['msg']
+
+
+def test_load_false_needs_request_false(tmp_path, run_module):
+    result = run_module({'python': str(tmp_path / 'never-run'), 'entry_point': 'hello:make()', 'load': False})
+    assert isinstance(result, AnsibleFailJson)
+    assert result.result['stage'] == 'arguments'
+    assert result.result['msg'] == ('load=false needs request=false: a request needs the application, and with '
+                                    'load=false the factory of the entry point is not called. Set request=false for '
+                                    'the import-only check, or load=true for the full check.')
+
+
+def test_load_false_timeout_does_not_mention_the_factory(tmp_path, run_module):
+    src = make_app(tmp_path, {'hello.py': 'import time\ntime.sleep(60)\ndef make():\n    pass\n'})
+    result = run_module(check_args(src, 'hello:make()', timeout=2, request=False, load=False))
+    assert isinstance(result, AnsibleFailJson)
+    assert result.result['stage'] == 'timeout' and result.result['timeout_stage'] == 'import'
+    assert result.result['msg'].startswith("Importing 'hello' (entry point 'hello:make()') did not finish within 2 "
+                                           "seconds")
 
 
 @pytest.mark.parametrize('entry_point, env, fragment', [
