@@ -369,8 +369,8 @@ from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_check_c
 # The entry point loader: parses entry_point here, and its file goes next to the check process's program, which
 # loads the application with it as the app role's .wsgi files do (loader_source()).
 from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_entry_point
-from ansible_collections.modwsgi.deploy.plugins.module_utils.run_as import (  # noqa: F401 (RunAs, TRIVIAL_VALUES: the tests)
-    RunAs, RunAsError, TRIVIAL_VALUES, child_environment, env_strings, make_preexec, relax_masking, resolve_user)
+from ansible_collections.modwsgi.deploy.plugins.module_utils.run_as import (
+    RunAsError, child_environment, env_strings, make_preexec, relax_masking, resolve_user)
 
 
 TAIL_LINES = 20

@@ -39,11 +39,15 @@ step "check before converge (must succeed)" molecule converge "${target[@]}" -- 
 # of it (the verify step's tests/security and secret tests read it for secrets),
 # the console the task lines, results and recap.
 converge_log="$log_dir/$scenario-converge.log"
-step "converge (-vvv --diff; full log in $converge_log)" \
-  bash -o pipefail -c 'molecule converge "$@" -- -vvv --diff > "'"$converge_log"'" 2>&1; rc=$?
-    grep -E "^(PLAY|TASK|RUNNING|ok:|changed:|fatal:|failed:|included:|skipping:|[^ ].*: ok=|\[ERROR\]|\[WARNING\])" "'"$converge_log"'" | cut -c1-300
-    [ "$rc" = 0 ] || tail -n 150 "'"$converge_log"'"
-    exit "$rc"' _ "${target[@]}"
+converge_verbose() {
+  local rc=0
+  molecule converge "${target[@]}" -- -vvv --diff > "$converge_log" 2>&1 || rc=$?
+  grep -E '^(PLAY|TASK|RUNNING|ok:|changed:|fatal:|failed:|included:|skipping:|[^ ].*: ok=|\[ERROR\]|\[WARNING\])' \
+    "$converge_log" | cut -c1-300 || true
+  if [ "$rc" != 0 ]; then tail -n 150 "$converge_log"; fi
+  return "$rc"
+}
+step "converge (-vvv --diff; full log in $converge_log)" converge_verbose
 step idempotence molecule idempotence "${target[@]}"
 check_log="$log_dir/$scenario-check.log"
 step "check (--check --diff must report changed=0)" \

@@ -2064,3 +2064,84 @@ def test_runtime_pre_switch():
     merged = merge([app(PLAYBOOK_DIR, pre_switch=['python manage.py migrate', 'echo ${MODWSGI_APP} $HOME'])])[0]
     assert app_model.runtime(merged)['pre_switch'] == ['python manage.py migrate', 'echo hello $HOME']
     assert app_model.runtime(dict(merged, pre_switch=None))['pre_switch'] == []
+
+
+# ---------------------------------------------------------------------------
+# 0.3.0: files under data/ and in each release, shared files, static paths of a private release
+# ---------------------------------------------------------------------------
+
+DATA = '/srv/modwsgi/hello/data'
+
+
+def test_files_paths_by_their_directory_name(source):
+    merged = merge([app(source, files=[
+        {'path': '${MODWSGI_APP_DATA}/instance/config.py', 'content': 'a'},
+        {'path': '${MODWSGI_APP_CONFIG}/b.ini', 'content': 'b'},
+        {'path': '${MODWSGI_APP_RELEASE}/mysite/settings/local.py', 'content': 'c', 'secret': True},
+    ])])[0]
+    places = [(item['path'], item['release'], item['rel']) for item in merged['_files']]
+    assert places == [(DATA + '/instance/config.py', False, None), (CONFIG + '/b.ini', False, None),
+                      (None, True, 'mysite/settings/local.py')]
+    assert merged['_data_dirs'] == [DATA + '/instance']
+    assert errors([app(source, files=merged['files'])]) == []
+
+
+def test_data_dirs_cover_nested_files_and_shared_files_parents_first(source):
+    merged = merge([app(source, files=[{'path': '${MODWSGI_APP_DATA}/a/b/c.ini', 'content': 'x'}],
+                        shared_files=['db/site.sqlite3', 'top.db'])])[0]
+    assert merged['_data_dirs'] == [DATA + '/a', DATA + '/a/b', DATA + '/db']
+
+
+@pytest.mark.parametrize('path, fragment', [
+    ('${MODWSGI_APP_RELEASE}/../x.py', "has an empty, '.' or '..' part"),
+    ('${MODWSGI_APP_RELEASE}/venv/x.py', 'the release keeps its virtualenv there'),
+    ('${MODWSGI_APP_RELEASE}/instance/config.py', 'lies in the shared path "instance"'),
+    ('${MODWSGI_APP_OTHER}/x.py', 'without spaces, quotes or other ${...} names'),
+    ('${MODWSGI_APP_DATA}/.modwsgi-setup/x', "inside the app's directory, which the role manages"),
+])
+def test_bad_files_paths(source, path, fragment):
+    messages = errors([app(source, shared=['instance'], files=[{'path': path, 'content': 'x'}])])
+    assert len(messages) == 1 and fragment in messages[0], messages
+
+
+def test_release_files_need_a_source_directory(source):
+    messages = errors([app(source, source={'type': 'pypi', 'spec': 'x'}, requirements=[],
+                           files=[{'path': '${MODWSGI_APP_RELEASE}/a.py', 'content': 'x'}])])
+    assert messages == ['%s.files[0].path "${MODWSGI_APP_RELEASE}/a.py" needs a dir, git or archive source: a pypi source '
+                        'has no source directory.' % P]
+
+
+@pytest.mark.parametrize('changes, expected', [
+    ({'shared_files': 'db.sqlite3'}, ["%s.shared_files must be a list of files relative to the source root, such as "
+                                      "['db.sqlite3']." % P]),
+    ({'shared_files': ['/db.sqlite3']}, ["%s.shared_files[0] must be a file relative to the source root (e.g. "
+                                         "'db.sqlite3'); \"/db.sqlite3\" is not: it is absolute." % P]),
+    ({'shared_files': ['a', 'a']}, ['%s.shared_files lists "a" twice.' % P]),
+    ({'shared': ['data'], 'shared_files': ['data/x.db']},
+     ['%s.shared_files lists "data/x.db", which is inside the shared directory "data" already; drop it from one of them.' % P]),
+    ({'shared': ['x'], 'shared_files': ['x']},
+     ['%s.shared_files lists "x", which shared lists as a directory; a path is one or the other.' % P]),
+    ({'source': {'type': 'pypi', 'spec': 'x'}, 'requirements': [], 'shared_files': ['x']},
+     ['%s.shared_files needs a dir, git or archive source: a pypi source has no source directory to link from.' % P]),
+])
+def test_shared_files_errors(source, changes, expected):
+    assert errors([app(source, **changes)]) == expected
+
+
+def test_release_id_follows_the_placed_files_and_shared_files(source):
+    merged = merge([app(source)])[0]
+    plain = app_model.release_id(merged, 'dir:1')
+    assert app_model.release_id(merged, 'dir:1', []) == plain  # ids of releases without them stay the same
+    placed = [{'rel': 'a.py', 'mode': '0640', 'checksum': '1'}]
+    with_file = app_model.release_id(merged, 'dir:1', placed)
+    assert with_file != plain
+    assert app_model.release_id(merged, 'dir:1', [dict(placed[0], checksum='2')]) != with_file
+    assert app_model.release_id(merge([app(source, shared_files=['db.sqlite3'])])[0], 'dir:1') != plain
+
+
+def test_static_paths_of_a_private_release(source):
+    merged = merge([app(source, source={'type': 'dir', 'path': source, 'subdir': 'site'}, shared=['media'],
+                        static=[{'url': '/static', 'path': 'hello/static/'}, {'url': '/media', 'path': 'media'},
+                                {'url': '/abs', 'path': '/var/www/abs'}])])[0]
+    assert merged['_static_dirs'] == ['/src/site/hello/static']
+    assert merged['_static_parents'] == ['', '/src', '/src/site', '/src/site/hello']

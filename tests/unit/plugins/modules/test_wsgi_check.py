@@ -22,6 +22,7 @@ import pytest
 
 
 from ansible_collections.modwsgi.deploy.plugins.module_utils import wsgi_check_child
+from ansible_collections.modwsgi.deploy.plugins.module_utils.run_as import RunAs
 from ansible_collections.modwsgi.deploy.plugins.modules import wsgi_check
 from ansible_collections.modwsgi.deploy.tests.unit.plugins.modules.module_harness import (
     AnsibleExitJson, AnsibleFailJson, module_args, run_main)
@@ -285,11 +286,11 @@ def test_make_preexec_switches_group_then_groups_then_user(monkeypatch):
     monkeypatch.setattr(wsgi_check.os, 'setgid', lambda gid: calls.append(('setgid', gid)))
     monkeypatch.setattr(wsgi_check.os, 'initgroups', lambda name, gid: calls.append(('initgroups', name, gid)))
     monkeypatch.setattr(wsgi_check.os, 'setuid', lambda uid: calls.append(('setuid', uid)))
-    wsgi_check.make_preexec(wsgi_check.RunAs('app', 1001, 1002, '/home/app', switch=True))()
+    wsgi_check.make_preexec(RunAs('app', 1001, 1002, '/home/app', switch=True))()
     assert calls == [('setgid', 1002), ('initgroups', 'app', 1002), ('setuid', 1001)]
     del calls[:]
     wsgi_check.make_preexec(None)()
-    wsgi_check.make_preexec(wsgi_check.RunAs('me', 1000, 1000, '/home/me', switch=False))()
+    wsgi_check.make_preexec(RunAs('me', 1000, 1000, '/home/me', switch=False))()
     assert calls == []
 
 
@@ -297,7 +298,7 @@ def test_child_environment_drops_python_variables(monkeypatch):
     monkeypatch.setenv('PYTHONPATH', '/elsewhere')
     monkeypatch.setenv('PYTHONHOME', '/elsewhere')
     monkeypatch.setenv('KEEP_ME', 'yes')
-    env = wsgi_check.child_environment(wsgi_check.RunAs('app', 1001, 1002, '/home/app', switch=True))
+    env = wsgi_check.child_environment(RunAs('app', 1001, 1002, '/home/app', switch=True))
     assert 'PYTHONPATH' not in env and 'PYTHONHOME' not in env
     assert env['KEEP_ME'] == 'yes'
     assert (env['HOME'], env['USER'], env['LOGNAME']) == ('/home/app', 'app', 'app')
@@ -1125,7 +1126,7 @@ def _interpreter_for(user):
             continue
         try:
             subprocess.check_call([candidate, '-c', 'import sys; assert sys.version_info >= (3, 6)'],
-                                  preexec_fn=wsgi_check.make_preexec(wsgi_check.RunAs(
+                                  preexec_fn=wsgi_check.make_preexec(RunAs(
                                       user.pw_name, user.pw_uid, user.pw_gid, user.pw_dir, switch=True)),
                                   cwd='/', stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except (OSError, subprocess.SubprocessError):
