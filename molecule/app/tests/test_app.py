@@ -43,7 +43,7 @@ def test_release_layout(host):
     assert current.is_symlink
     assert current.linked_to.startswith(ROOT + "/hello/releases/")
     release = host.file(current.linked_to)
-    assert release.user == "wsgi-hello"
+    assert release.user == "root"  # read-only to the app (0.3.0)
     assert host.file(current.linked_to + "/.modwsgi-release").exists
     assert host.file(current.linked_to + "/venv/bin/python").exists
     # One release: an unchanged source made no new one on the idempotence run.
@@ -58,7 +58,7 @@ def test_release_venv_is_a_shared_venv(host):
     venv = host.file(link.linked_to)
     assert venv.path.startswith(ROOT + "/hello/venvs/")
     assert venv.is_directory
-    assert venv.user == "wsgi-hello"
+    assert venv.user == "root"
     assert host.file(venv.path + "/.modwsgi-venv-" + venv.path.rsplit("/", 1)[1]).exists
     assert host.file(ROOT + "/hello/venvs").listdir() == [venv.path.rsplit("/", 1)[1]]
     # Handing the venv to the app user does not follow bin/python out of it.
