@@ -2,8 +2,11 @@
 with secret_env), from its verify step (molecule/app lists this directory in
 additional_files_or_dirs). Every request is made inside the container."""
 
+import json
 import os
 import pathlib
+import shutil
+import subprocess
 
 import pytest
 from apptest import daemon_processes, http
@@ -104,6 +107,31 @@ def test_secret_env_values_never_appear_in_verbose_output(log):
     text = path.read_text()
     assert "wsgi_files.yml" in text or "Write the app's" in text, "the log does not cover the app role"
     assert SECRET not in text
+
+
+def test_secret_env_values_never_appear_in_a_vvv_run_or_its_json_results():
+    # A re-run of the converge playbook at -vvv with the JSON callback, which keeps every loop
+    # item whole (whatever its label), and prints skipped ones too: nothing changes, so most
+    # items are skipped.
+    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    scenario = os.environ.get("MOLECULE_SCENARIO_DIRECTORY")
+    if not ephemeral or not scenario:
+        pytest.fail("run from Molecule's verify step (MOLECULE_EPHEMERAL_DIRECTORY is not set)")
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_FORCE_COLOR="false",
+               ANSIBLE_CONFIG=ephemeral + "/ansible.cfg")
+    run = subprocess.run(
+        [shutil.which("ansible-playbook") or "ansible-playbook", "-vvv", "-i", ephemeral + "/inventory", "-l", "debian13",
+         scenario + "/converge.yml"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900, check=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    # The callback's document starts with a line "{"; -vvv's own lines come before it.
+    start = run.stdout.index("\n{\n") + 1
+    results = json.loads(run.stdout[start:run.stdout.rindex("\n}") + 2])
+    skipped_items = [result for play in results["plays"] for task in play["tasks"]
+                     for result in task["hosts"].values() if result.get("skipped") or any(
+                         item.get("skipped") for item in result.get("results") or [])]
+    assert skipped_items, "the run skipped nothing: it does not exercise the skipped-item output"
+    assert SECRET not in run.stdout
 
 
 # --- The code is read-only to the app; its data is its own; other apps see neither ---------------
